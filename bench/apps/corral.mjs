@@ -1,0 +1,11 @@
+// cluster-boot serving the same app.
+import { boot } from '@corral/cluster-boot'
+import hello from './hello.mjs'
+
+await boot({
+  app: hello,
+  workers: Number(process.env.WORKERS),
+  port: Number(process.env.PORT),
+  logger: { level: 'warn' },
+  admin: process.env.ADMIN_PORT ? { port: Number(process.env.ADMIN_PORT) } : false
+})

@@ -1,0 +1,103 @@
+// cluster-boot against what users would otherwise run, side by side in one run:
+//  1. hello-world requests/s and p99 with the same worker count: a single
+//     process, raw node:cluster, PM2 cluster mode, cluster-boot;
+//  2. failed requests across two reloads under keep-alive load: `pm2 reload`
+//     against SIGHUP to cluster-boot.
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DURATION, load, printTable, ratio, writeResults } from './lib/load.mjs'
+import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const app = (name) => path.join(here, 'apps', name)
+const WORKERS = Number(process.env.WORKERS ?? 2)
+const CONNECTIONS = 50
+
+process.env.PM2_HOME = mkdtempSync(path.join(os.tmpdir(), 'corral-pm2-'))
+const { default: pm2 } = await import('pm2')
+const pm2Call = (method, ...args) => new Promise((resolve, reject) => pm2[method](...args, (err, out) => err ? reject(err) : resolve(out)))
+
+async function reloadCount (adminPort) {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/supervisor`)
+  return (await res.json()).reloads
+}
+
+async function withNode (file, env, fn) {
+  const port = await freePort()
+  const proc = startNode(file, { ...env, PORT: String(port), WORKERS: String(WORKERS) })
+  try {
+    await waitForHttp(port)
+    return await fn(port, proc)
+  } finally {
+    await proc.stop()
+  }
+}
+
+async function withPm2 (fn) {
+  const port = await freePort()
+  const name = `corral-bench-${port}`
+  await pm2Call('start', { script: app('single.mjs'), name, instances: WORKERS, exec_mode: 'cluster', env: { PORT: String(port) }, autorestart: true })
+  try {
+    await waitForHttp(port)
+    await sleep(500)
+    return await fn(port, name)
+  } finally {
+    await pm2Call('delete', name).catch(() => {})
+  }
+}
+
+/** Load for `seconds` while `reloads` runs after a second; counts every failure. */
+async function reloadUnderLoad (port, reload) {
+  const seconds = Math.max(DURATION, 8)
+  const loading = load(`http://127.0.0.1:${port}/`, { duration: seconds, connections: 20 })
+  await sleep(1000)
+  const started = Date.now()
+  await reload()
+  await sleep(500)
+  await reload()
+  const reloadMs = Date.now() - started
+  const r = await loading
+  return { requests: r.requests, failed: r.errors + r.non2xx, errors: r.errors, non2xx: r.non2xx, reloadMs }
+}
+
+await pm2Call('connect')
+try {
+  const throughput = {}
+  throughput.single = await withNode(app('single.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
+  throughput.rawCluster = await withNode(app('raw-cluster.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
+  throughput.pm2 = await withPm2((port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
+  throughput.clusterBoot = await withNode(app('corral.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
+
+  const reloads = {}
+  reloads.pm2 = await withPm2((port, name) => reloadUnderLoad(port, () => pm2Call('reload', name)))
+  const adminPort = await freePort()
+  reloads.clusterBoot = await withNode(app('corral.mjs'), { ADMIN_PORT: String(adminPort) }, (port, proc) => reloadUnderLoad(port, async () => {
+    const before = await reloadCount(adminPort)
+    proc.child.kill('SIGHUP')
+    while (await reloadCount(adminPort) === before) await sleep(50)
+  }))
+
+  const names = { single: 'single process', rawCluster: 'raw node:cluster', pm2: 'PM2 cluster mode', clusterBoot: '@corral/cluster-boot' }
+  printTable(`hello world, ${WORKERS} workers, ${CONNECTIONS} connections, ${DURATION} s each`, Object.entries(throughput).map(([k, r]) => ({
+    contender: names[k], 'req/s': r.rps, 'p99 ms': r.p99, errors: r.errors + r.non2xx
+  })))
+  const ratios = {
+    clusterBootVsRawCluster: ratio(throughput.clusterBoot.rps, throughput.rawCluster.rps),
+    clusterBootVsPm2: ratio(throughput.clusterBoot.rps, throughput.pm2.rps),
+    clusterBootVsSingle: ratio(throughput.clusterBoot.rps, throughput.single.rps)
+  }
+  console.log(`\ncluster-boot / raw node:cluster: ${ratios.clusterBootVsRawCluster}x (target >= 0.97)`)
+  console.log(`cluster-boot / PM2:              ${ratios.clusterBootVsPm2}x (target >= 1.2)`)
+  console.log(`cluster-boot / single process:   ${ratios.clusterBootVsSingle}x`)
+
+  printTable('two reloads under keep-alive load (20 connections)', Object.entries(reloads).map(([k, r]) => ({
+    contender: names[k], requests: r.requests, failed: r.failed, 'connection errors': r.errors, 'non-2xx': r.non2xx, 'reload ms': r.reloadMs
+  })))
+  writeResults('cluster-boot', { workers: WORKERS, connections: CONNECTIONS, throughput, ratios, reloads })
+} finally {
+  await pm2Call('killDaemon').catch(() => {})
+  pm2.disconnect()
+  rmSync(process.env.PM2_HOME, { recursive: true, force: true })
+}

@@ -1,0 +1,45 @@
+// Starting and stopping the servers under test.
+import { spawn } from 'node:child_process'
+import http from 'node:http'
+import net from 'node:net'
+
+export function freePort () {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function ping (port, path) {
+  return new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200) })
+      .on('error', () => resolve(false))
+  })
+}
+
+/** Resolves once GET path answers 200 on the port. */
+export async function waitForHttp (port, path = '/', timeout = 20_000) {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    if (await ping(port, path)) return
+    await sleep(100)
+  }
+  throw new Error(`nothing answered on 127.0.0.1:${port}${path} within ${timeout} ms`)
+}
+
+/** Spawns `node file` with env; `stop()` sends SIGTERM and waits for the exit. */
+export function startNode (file, env = {}, { cwd } = {}) {
+  const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return {
+    child,
+    async stop () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { boot } from '@corral/cluster-boot'
+import { buildApp } from './app.js'
+import { healthPrimary } from './features/health.js'
+import { metricsPrimary } from './features/metrics.js'
+import { sessionsPrimary } from './features/sessions.js'
+
+await boot({
+  app: buildApp,
+  workers: process.env.WORKERS ?? 2,
+  port: process.env.PORT ?? 3000,
+  admin: { port: Number(process.env.ADMIN_PORT ?? 3001) },
+  primary: async (admin) => {
+    await metricsPrimary(admin)
+    await healthPrimary(admin)
+    await sessionsPrimary(admin)
+  }
+})

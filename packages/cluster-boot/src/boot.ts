@@ -1,0 +1,68 @@
+import cluster from 'node:cluster'
+import type { FastifyInstance } from 'fastify'
+import { createAdmin, isLoopback } from './admin.js'
+import { createLogger } from './logger.js'
+import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
+import { Supervisor } from './supervisor.js'
+import { runWorker } from './worker.js'
+
+/** SO_REUSEPORT listening arrived in Node 22.12 and 23.1, on Linux. */
+export function reusePortSupported (version = process.versions.node, platform = process.platform): boolean {
+  const [major, minor] = version.split('.').map(Number)
+  if (platform !== 'linux') return false
+  return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
+}
+
+/**
+ * Starts the cluster. In the primary: validates the options, sets up the
+ * admin instance, forks the workers and supervises them until a signal stops
+ * it; resolves with the Supervisor once every worker is ready. In a worker:
+ * builds, listens and resolves with the app.
+ */
+export async function boot (options: BootOptions): Promise<Supervisor | FastifyInstance> {
+  const opts = resolveOptions(options)
+  if (cluster.isWorker) return runWorker(opts)
+
+  process.title = 'corral primary'
+  const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
+  let scheduling: Scheduling = opts.scheduling
+  if (scheduling === 'reuseport' && !reusePortSupported()) {
+    log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'rr'")
+    scheduling = 'rr'
+  }
+  cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR
+  opts.env.CORRAL_SCHEDULING = scheduling
+
+  const supervisor = new Supervisor(opts, log)
+  const admin = createAdmin(supervisor, log)
+  if (opts.primary !== undefined) await opts.primary(admin)
+  if (opts.admin !== false) {
+    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: protect it')
+    await admin.listen({ port: opts.admin.port, host: opts.admin.host })
+  } else {
+    await admin.ready()
+  }
+
+  let signals = 0
+  const stop = (signal: string): void => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: killing workers now')
+      supervisor.kill()
+      return
+    }
+    supervisor.stop(signal)
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGHUP', () => { supervisor.reload() })
+  supervisor.once('stopped', () => {
+    admin.close().finally(() => process.exit(supervisor.crashLoop || signals > 1 ? 1 : 0))
+  })
+
+  log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')
+  await supervisor.start()
+  const ready = supervisor.workers().filter((w) => w.state === 'ready').length
+  if (ready === opts.workers) log.info({ workers: opts.workers, port: opts.port, host: opts.host }, 'all workers ready')
+  else if (!supervisor.stopping) log.warn({ workers: opts.workers, ready }, 'started; some workers are still being respawned')
+  return supervisor
+}

@@ -1,0 +1,178 @@
+import os from 'node:os'
+import type { FastifyInstance } from 'fastify'
+import type { Logger, LoggerOptions } from 'pino'
+import { InvalidOptionError } from './errors.js'
+import type { WorkerContext } from './worker-context.js'
+
+export type Scheduling = 'rr' | 'none' | 'reuseport'
+
+/** Builds the app in each worker. May be async; gets the worker it runs in. */
+export type AppFactory = (worker: WorkerContext) => FastifyInstance | Promise<FastifyInstance>
+
+/** Runs once in the primary before any worker is forked: register primary-side plugins on `admin`. */
+export type PrimarySetup = (admin: FastifyInstance) => void | Promise<void>
+
+export interface AdminOptions {
+  /** port of the primary's admin HTTP server */
+  port: number
+  /** interface it binds; loopback unless you say otherwise (default '127.0.0.1') */
+  host?: string
+}
+
+export interface BootOptions {
+  /** builds the Fastify instance in each worker */
+  app: AppFactory
+  /** 'max' (os.availableParallelism()) or a count; default: env WORKERS, else 'max' */
+  workers?: number | 'max' | string
+  /** port the workers share; default: env PORT, else 3000 */
+  port?: number | string
+  /** interface to listen on; default: env HOST, else '127.0.0.1' (Fastify's own default) */
+  host?: string
+  /** ms a draining worker has before SIGKILL (default 10000) */
+  killTimeout?: number
+  /** ms a new worker has to become ready, at start and in reloads (default 15000) */
+  readyTimeout?: number
+  /** crashes allowed within `restartWindow` before the primary gives up (default 10) */
+  maxRestarts?: number
+  /** ms window the crash-loop guard counts crashes in (default 60000) */
+  restartWindow?: number
+  /** first respawn delay in ms, doubled per consecutive crash of a slot (default 100) */
+  restartDelay?: number
+  /** ceiling of the respawn delay in ms (default 15000) */
+  maxRestartDelay?: number
+  /** ms a worker must stay up for its slot's backoff to reset (default 5000) */
+  minUptime?: number
+  /** RSS above which a worker is replaced gracefully: bytes or '512M' / '1G' (default: off) */
+  maxMemory?: number | string
+  /** 'rr' (primary distributes), 'none' (the OS does), 'reuseport' (each worker binds; Node >= 22.12 on Linux) */
+  scheduling?: Scheduling
+  /** ms between a worker's stats reports (memory, event loop) to the primary (default 1000) */
+  statsInterval?: number
+  /** ms after a drain starts before keep-alive connections still idle are closed (default 1000) */
+  idleCloseDelay?: number
+  /** pino logger or pino options; false silences cluster-boot's own logs */
+  logger?: Logger | LoggerOptions | false
+  /** the primary's admin HTTP server; off unless given */
+  admin?: AdminOptions | false
+  /** primary-side setup: register plugins (metrics aggregator, session host, ...) on the admin instance */
+  primary?: PrimarySetup
+  /** environment for the workers, on top of the primary's own */
+  env?: Record<string, string>
+}
+
+export interface ResolvedOptions {
+  app: AppFactory
+  workers: number
+  port: number
+  host: string
+  killTimeout: number
+  readyTimeout: number
+  maxRestarts: number
+  restartWindow: number
+  restartDelay: number
+  maxRestartDelay: number
+  minUptime: number
+  maxMemory: number
+  scheduling: Scheduling
+  statsInterval: number
+  idleCloseDelay: number
+  logger: Logger | LoggerOptions | false
+  admin: Required<AdminOptions> | false
+  primary: PrimarySetup | undefined
+  env: Record<string, string>
+}
+
+const MAX_WORKERS = 1024
+const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1024 ** 2, MB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3 }
+
+function describe (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  try { return JSON.stringify(value) ?? String(value) } catch { return String(value) }
+}
+
+function fail (name: string, expected: string, value: unknown): never {
+  throw new InvalidOptionError(name, expected, describe(value))
+}
+
+function integer (name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    fail(name, `an integer from ${min} to ${max}`, value)
+  }
+  return n
+}
+
+export function parseWorkers (value: unknown, name = 'workers'): number {
+  if (value === 'max') return os.availableParallelism()
+  return integer(name, value, os.availableParallelism(), 1, MAX_WORKERS)
+}
+
+/** '512M', '1G', '300MB', 1048576 → bytes. */
+export function parseBytes (value: unknown, name = 'maxMemory'): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value
+  if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$/i.exec(value)
+    if (match !== null) {
+      const bytes = Math.floor(Number(match[1]) * UNITS[match[2].toUpperCase()])
+      if (bytes > 0) return bytes
+    }
+  }
+  return fail(name, "a positive byte count or a size like '512M' or '1G'", value)
+}
+
+function host (name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.length === 0) fail(name, 'a non-empty host name or address', value)
+  return value
+}
+
+/** Reads and checks every option once, with its default, so a bad value fails before anything forks. */
+export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
+  if (typeof opts.app !== 'function') fail('app', 'a function that returns a Fastify instance', opts.app)
+
+  const scheduling = opts.scheduling ?? 'rr'
+  if (!['rr', 'none', 'reuseport'].includes(scheduling)) fail('scheduling', "'rr', 'none' or 'reuseport'", scheduling)
+
+  const logger = opts.logger ?? {}
+  if (logger !== false && (logger === null || typeof logger !== 'object')) fail('logger', 'a pino logger, pino options or false', logger)
+
+  let admin: Required<AdminOptions> | false = false
+  if (opts.admin !== undefined && opts.admin !== false) {
+    if (opts.admin === null || typeof opts.admin !== 'object') fail('admin', 'an object { port, host? } or false', opts.admin)
+    admin = {
+      port: integer('admin.port', opts.admin.port, NaN, 0, 65535),
+      host: host('admin.host', opts.admin.host, '127.0.0.1')
+    }
+    if (Number.isNaN(admin.port)) fail('admin.port', 'an integer from 0 to 65535', undefined)
+  }
+  if (opts.primary !== undefined && typeof opts.primary !== 'function') fail('primary', 'a function', opts.primary)
+  if (opts.env !== undefined && (opts.env === null || typeof opts.env !== 'object')) fail('env', 'an object of strings', opts.env)
+
+  const workersValue = opts.workers ?? env.WORKERS ?? 'max'
+  const restartDelay = integer('restartDelay', opts.restartDelay, 100, 0)
+
+  return {
+    app: opts.app,
+    workers: parseWorkers(workersValue, opts.workers === undefined && env.WORKERS !== undefined ? 'WORKERS' : 'workers'),
+    port: integer(opts.port === undefined && env.PORT !== undefined ? 'PORT' : 'port', opts.port ?? env.PORT, 3000, 0, 65535),
+    host: host('host', opts.host ?? env.HOST, '127.0.0.1'),
+    killTimeout: integer('killTimeout', opts.killTimeout, 10_000, 1),
+    readyTimeout: integer('readyTimeout', opts.readyTimeout, 15_000, 1),
+    maxRestarts: integer('maxRestarts', opts.maxRestarts, 10, 0),
+    restartWindow: integer('restartWindow', opts.restartWindow, 60_000, 1),
+    restartDelay,
+    maxRestartDelay: integer('maxRestartDelay', opts.maxRestartDelay, Math.max(15_000, restartDelay), restartDelay),
+    minUptime: integer('minUptime', opts.minUptime, 5000, 0),
+    maxMemory: opts.maxMemory === undefined ? 0 : parseBytes(opts.maxMemory),
+    scheduling,
+    statsInterval: integer('statsInterval', opts.statsInterval, 1000, 10),
+    idleCloseDelay: integer('idleCloseDelay', opts.idleCloseDelay, 1000, 0),
+    logger,
+    admin,
+    primary: opts.primary,
+    env: { ...opts.env }
+  }
+}

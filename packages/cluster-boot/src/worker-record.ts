@@ -1,0 +1,71 @@
+import type { Worker } from 'node:cluster'
+
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited'
+
+/** What a worker reports about itself every `statsInterval`. */
+export interface WorkerStats {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  /** mean event-loop delay over the last interval, ms */
+  eventLoopDelay: number
+  /** event-loop utilisation over the last interval, 0..1 */
+  eventLoopUtilization: number
+}
+
+/** The primary's view of one worker process. */
+export class WorkerRecord {
+  state: WorkerState = 'starting'
+  readonly startedAt = Date.now()
+  readyAt: number | undefined
+  stats: WorkerStats | undefined
+  /** set when the supervisor asked it to go, so its exit is not a crash */
+  expectedExit = false
+  /** forked to replace a live worker of its slot (reload, memory limit) */
+  replacing = false
+  /** passed maxMemory; its replacement is queued */
+  overLimit = false
+  /** resolves true when the worker reports ready, false if it exits first */
+  readonly ready: Promise<boolean>
+  /** resolves when the process has exited */
+  readonly exited: Promise<void>
+  private settleReady!: (ok: boolean) => void
+  private settleExited!: () => void
+
+  constructor (
+    readonly worker: Worker,
+    readonly slot: number,
+    /** restarts of this slot before this worker was forked */
+    readonly restarts: number
+  ) {
+    this.ready = new Promise((resolve) => { this.settleReady = resolve })
+    this.exited = new Promise((resolve) => { this.settleExited = resolve })
+  }
+
+  markReady (): void {
+    this.state = 'ready'
+    this.readyAt = Date.now()
+    this.settleReady(true)
+  }
+
+  markExited (): void {
+    this.state = 'exited'
+    this.settleReady(false)
+    this.settleExited()
+  }
+
+  get id (): number { return this.worker.id }
+  get pid (): number { return this.worker.process.pid ?? 0 }
+
+  toJSON (): Record<string, unknown> {
+    return {
+      slot: this.slot,
+      id: this.id,
+      pid: this.pid,
+      state: this.state,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      restarts: this.restarts,
+      ...this.stats
+    }
+  }
+}

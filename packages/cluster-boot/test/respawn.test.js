@@ -1,0 +1,54 @@
+import { test } from 'tap'
+import { waitFor } from '../../../test/helpers/index.js'
+import { startCluster } from './fixtures/cluster.js'
+
+test('a worker killed with SIGKILL is respawned in the same slot', async (t) => {
+  const { admin, proc } = await startCluster(t)
+  const before = (await admin('/supervisor')).body.workers
+  t.equal(before.length, 2)
+  const victim = before.find((w) => w.slot === 1)
+  process.kill(victim.pid, 'SIGKILL')
+
+  const after = await waitFor(async () => {
+    const { workers } = (await admin('/supervisor')).body
+    const slot1 = workers.find((w) => w.slot === 1)
+    return slot1 && slot1.pid !== victim.pid && slot1.state === 'ready' ? workers : null
+  }, { timeout: 15_000, message: 'a new ready worker in slot 1' })
+
+  t.same(after.map((w) => w.slot), [0, 1], 'still one worker per slot')
+  t.equal(after.find((w) => w.slot === 1).restarts, 1, 'the slot counts its restart')
+  t.equal(after.find((w) => w.slot === 0).pid, before.find((w) => w.slot === 0).pid, 'the other slot is untouched')
+  const died = await proc.waitForLine((l) => l.msg === 'worker died' && l.pid === victim.pid)
+  t.match(died, { slot: 1, signal: 'SIGKILL', reason: 'unexpected exit' }, 'the log says which worker died and why')
+})
+
+test('each worker knows its slot as fastify.worker and CORRAL_SLOT', async (t) => {
+  const { get } = await startCluster(t)
+  const seen = new Map()
+  await waitFor(async () => {
+    const { body } = await get('/')
+    seen.set(body.slot, body)
+    return seen.size === 2
+  }, { message: 'answers from both slots' })
+  for (const [slot, body] of seen) {
+    t.equal(body.envSlot, String(slot))
+    t.equal(body.decorated, slot)
+  }
+})
+
+test('an app that throws at start-up trips the crash-loop guard: the primary exits 1', async (t) => {
+  const { proc } = await startCluster(t, { opts: { maxRestarts: 3, restartWindow: 60000 }, env: { FIXTURE_THROW: '1' }, waitReady: false })
+  const { code } = await proc.exited
+  t.equal(code, 1, 'non-zero exit')
+  const forks = proc.lines.filter((l) => l.msg === 'worker forked').length
+  t.ok(forks <= 5, `stopped forking (forked ${forks} times for maxRestarts 3)`)
+  t.ok(proc.lines.some((l) => l.msg?.includes('crash loop') && l.err?.code === 'CORRAL_CRASH_LOOP'), 'the log says why')
+  t.ok(proc.lines.some((l) => l.msg === 'worker failed to start' && /boom at start-up/.test(l.err?.message)), "the worker's error is logged")
+})
+
+test('respawn delays grow exponentially per slot', async (t) => {
+  const { proc } = await startCluster(t, { opts: { workers: 1, maxRestarts: 4, restartDelay: 50 }, env: { FIXTURE_THROW: '1' }, waitReady: false })
+  await proc.exited
+  const delays = proc.lines.filter((l) => l.msg === 'respawning worker').map((l) => l.delay)
+  t.same(delays, [50, 100, 200, 400])
+})

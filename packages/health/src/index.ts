@@ -1,0 +1,2 @@
+// @corral/health: work in progress
+export {}

@@ -1,0 +1,89 @@
+import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Registry } from 'prom-client'
+import { MetricsAggregator, type DropReason, type WorkerRef } from './aggregator.js'
+import { dashboardPage } from './dashboard.js'
+import { NoSupervisorError } from './errors.js'
+import { negotiate, render, type ContentType, type MetricJSON } from './exposition.js'
+import { resolveAggregatorOptions, type AggregatorOptions } from './options.js'
+import { processMetrics } from './process-metrics.js'
+import { NAMESPACE } from './snapshot.js'
+import { supervisorMetrics } from './supervisor-metrics.js'
+import { workersView, type WorkersView } from './workers-view.js'
+
+/** `admin.metricsAggregator`: the merged view, for routes of your own. */
+export interface MetricsAggregatorApi {
+  /** the primary's own registry (its process and supervisor metrics): add primary-side metrics here */
+  readonly registry: Registry
+  /** the merged metrics in the exposition format of `contentType` (default Prometheus text) */
+  metrics (contentType?: ContentType): Promise<string>
+  /** what GET /workers answers */
+  workers (): WorkersView
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** @corral/metrics, in the primary: workers' metrics merged */
+    metricsAggregator: MetricsAggregatorApi
+  }
+}
+
+/**
+ * The primary's side: keeps the latest snapshot each worker pushes and
+ * answers scrapes from them, so a scrape never waits on a worker. Register it
+ * on cluster-boot's admin instance, in `boot({ primary })`.
+ */
+async function metricsAggregatorPlugin (admin: FastifyInstance, options: AggregatorOptions): Promise<void> {
+  const opts = resolveAggregatorOptions(options)
+  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
+  if (supervisor === undefined) throw new NoSupervisorError()
+
+  const warned = new WeakSet<WorkerRef>()
+  const aggregator = new MetricsAggregator({
+    perWorker: opts.perWorker,
+    maxSeries: opts.maxSeries,
+    onDrop: (reason: DropReason, worker: WorkerRef, detail: string) => {
+      // once per worker: a broken sender would otherwise log every interval
+      if (reason === 'stale' || warned.has(worker)) return
+      warned.add(worker)
+      admin.log.warn({ slot: worker.slot, pid: worker.pid, reason, detail }, 'metrics snapshot dropped')
+    }
+  })
+  const unsubscribe = supervisor.bus.on(NAMESPACE, (data, from) => aggregator.receive(data, from))
+  const onExit = (record: WorkerRecord): void => aggregator.exited(record)
+  supervisor.on('exit', onExit)
+  admin.addHook('onClose', async () => {
+    unsubscribe()
+    supervisor.off('exit', onExit)
+  })
+
+  const registry = new Registry()
+  if (opts.primaryMetrics !== false) processMetrics(registry, { prefix: opts.primaryMetrics })
+  supervisorMetrics(registry, supervisor, aggregator)
+
+  const metrics = async (contentType: ContentType = Registry.PROMETHEUS_CONTENT_TYPE): Promise<string> => {
+    const own = await registry.getMetricsAsJSON() as unknown as MetricJSON[]
+    const names = new Set(own.map((m) => m.name))
+    // the primary's own metric wins a name clash
+    const merged = aggregator.metrics().filter((m) => !names.has(m.name))
+    return render([...merged, ...own], contentType)
+  }
+  const api: MetricsAggregatorApi = { registry, metrics, workers: () => workersView(supervisor, aggregator) }
+  admin.decorate('metricsAggregator', api)
+
+  admin.get(opts.endpoint, async (request: FastifyRequest, reply: FastifyReply) => {
+    const contentType = negotiate(request.headers.accept)
+    return reply.header('content-type', contentType).send(await metrics(contentType))
+  })
+  if (opts.workersEndpoint !== false) {
+    admin.get(opts.workersEndpoint, async () => api.workers())
+  }
+  if (opts.dashboard !== false && opts.workersEndpoint !== false) {
+    const page = dashboardPage(opts.workersEndpoint, opts.endpoint)
+    admin.get(opts.dashboard, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
+  }
+}
+
+export const metricsAggregator = fp(metricsAggregatorPlugin, { name: '@corral/metrics-aggregator', fastify: '5.x' })
+export default metricsAggregator

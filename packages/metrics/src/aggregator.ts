@@ -1,0 +1,228 @@
+import { aggregators } from './aggregators.js'
+import type { MetricJSON, SampleJSON } from './exposition.js'
+import { decodeSnapshot, type Snapshot } from './snapshot.js'
+
+/** What the aggregator needs of a cluster-boot WorkerRecord. */
+export interface WorkerRef {
+  readonly slot: number
+  readonly id: number
+  readonly pid: number
+  readonly state: string
+}
+
+export type DropReason = 'malformed' | 'too_large' | 'stale' | 'late'
+
+interface Entry {
+  worker: WorkerRef
+  snapshot: Snapshot
+  receivedAt: number
+  /** set when the process exited; its counters and histograms stay in the sum */
+  diedAt: number | undefined
+}
+
+/** Requests and 5xx answers counted by workers that are gone. */
+interface Tally { requests: number, errors: number }
+
+export interface AggregatorSettings {
+  perWorker: boolean
+  maxSeries: number
+  onDrop?: (reason: DropReason, worker: WorkerRef, detail: string) => void
+  now?: () => number
+}
+
+/**
+ * How long a dead worker's entry waits before it is folded into its slot's
+ * retired totals: a message can still be read from the channel after the
+ * exit event, and that last snapshot must replace, not add to, the one before.
+ */
+export const LATE_GRACE_MS = 5000
+
+const MONOTONIC = new Set(['counter', 'histogram'])
+
+/** Merging these across workers is meaningless (a sum or mean of quantiles), so each worker keeps its own series. */
+function unmergeable (metric: MetricJSON): boolean {
+  return metric.type === 'summary' || (metric.type === 'gauge' && metric.aggregator === 'average')
+}
+
+/** The `le` bounds of a histogram, as a string to compare. */
+function boundsOf (metric: MetricJSON): string {
+  const bounds: Array<string | number> = []
+  const suffix = `${metric.name}_bucket`
+  let first: string | undefined
+  for (const v of metric.values) {
+    if (v.metricName !== suffix) continue
+    const { le, ...rest } = v.labels
+    const id = JSON.stringify(rest)
+    if (first === undefined) first = id
+    else if (id !== first) break
+    bounds.push(le)
+  }
+  return bounds.join(',')
+}
+
+function sameBuckets (a: MetricJSON, b: MetricJSON): boolean {
+  if (a.type !== 'histogram') return true
+  const x = boundsOf(a)
+  const y = boundsOf(b)
+  return x === '' || y === '' || x === y
+}
+
+function withWorker (metric: MetricJSON, slot: number): MetricJSON {
+  const worker = String(slot)
+  const values: SampleJSON[] = metric.values.map((v) => ({ ...v, labels: { ...v.labels, worker } }))
+  return { ...metric, values }
+}
+
+/**
+ * prom-client's cluster aggregation (AggregatorRegistry.aggregate: group by
+ * name, apply each metric's `aggregator`), synchronous, to plain objects.
+ */
+export function aggregate (members: MetricJSON[][]): MetricJSON[] {
+  const byName = new Map<string, MetricJSON[]>()
+  for (const metrics of members) {
+    for (const metric of metrics) {
+      const group = byName.get(metric.name)
+      if (group === undefined) byName.set(metric.name, [metric])
+      else group.push(metric)
+    }
+  }
+  const out: MetricJSON[] = []
+  for (const group of byName.values()) {
+    const merged = aggregators[group[0].aggregator](group)
+    if (merged !== undefined) out.push(merged)
+  }
+  return out
+}
+
+/**
+ * The primary's side of the metrics: the latest snapshot of every worker,
+ * and what dead workers counted, merged on demand without asking anyone.
+ */
+export class MetricsAggregator {
+  readonly dropped: Record<DropReason, number> = { malformed: 0, too_large: 0, stale: 0, late: 0 }
+  received = 0
+  private readonly entries = new Map<WorkerRef, Entry>()
+  /** per slot: counters and histograms of its dead workers, already merged */
+  private readonly retired = new Map<number, MetricJSON[]>()
+  private readonly retiredTally: Tally = { requests: 0, errors: 0 }
+  private version = 0
+  private cache: { version: number, metrics: MetricJSON[] } | undefined
+  private readonly now: () => number
+
+  constructor (private readonly settings: AggregatorSettings) {
+    this.now = settings.now ?? Date.now
+  }
+
+  /** A snapshot message from `worker`; anything wrong with it is dropped and counted. */
+  receive (data: unknown, worker: WorkerRef): void {
+    const entry = this.entries.get(worker)
+    if (entry === undefined && worker.state === 'exited') return this.drop('late', worker, 'after the worker was retired')
+    const result = decodeSnapshot(data, this.settings.maxSeries)
+    if (!result.ok) return this.drop(result.reason, worker, result.detail)
+    if (entry !== undefined && result.snapshot.seq <= entry.snapshot.seq) return this.drop('stale', worker, `seq ${result.snapshot.seq}`)
+    this.received++
+    this.entries.set(worker, { worker, snapshot: result.snapshot, receivedAt: this.now(), diedAt: entry?.diedAt })
+    this.version++
+  }
+
+  /** The worker's process is gone: its gauges leave the output, its counts stay. */
+  exited (worker: WorkerRef): void {
+    const entry = this.entries.get(worker)
+    if (entry === undefined || entry.diedAt !== undefined) return
+    entry.diedAt = this.now()
+    this.version++
+  }
+
+  /** Latest snapshot of each live worker, with when it arrived. */
+  latest (worker: WorkerRef): { snapshot: Snapshot, receivedAt: number } | undefined {
+    return this.entries.get(worker)
+  }
+
+  /** Requests and 5xx answers of every worker there has been. */
+  totals (): Tally {
+    this.fold()
+    const t = { ...this.retiredTally }
+    for (const e of this.entries.values()) {
+      t.requests += e.snapshot.requests
+      t.errors += e.snapshot.errors
+    }
+    return t
+  }
+
+  /** Series in the latest snapshots of live workers. */
+  series (): number {
+    let n = 0
+    for (const e of this.entries.values()) if (e.diedAt === undefined) n += e.snapshot.series
+    return n
+  }
+
+  /** Every worker's metrics merged: counters and histograms summed (dead workers included), gauges per their aggregator. */
+  metrics (): MetricJSON[] {
+    this.fold()
+    if (this.cache?.version === this.version) return this.cache.metrics
+    const members: Array<{ slot: number, live: boolean, newest: number, metrics: MetricJSON[] }> = []
+    for (const [slot, metrics] of this.retired) members.push({ slot, live: false, newest: -1, metrics })
+    for (const e of this.entries.values()) {
+      const live = e.diedAt === undefined
+      members.push({ slot: e.worker.slot, live, newest: e.worker.id, metrics: live ? e.snapshot.metrics : e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type)) })
+    }
+
+    // the newest worker defines each metric's type and histogram buckets (a deploy may change them)
+    const reference = new Map<string, { type: string, bounds: string }>()
+    for (const member of [...members].sort((a, b) => b.newest - a.newest)) {
+      for (const m of member.metrics) {
+        const ref = reference.get(m.name)
+        if (ref === undefined) reference.set(m.name, { type: m.type, bounds: m.type === 'histogram' ? boundsOf(m) : '' })
+        // a histogram with no observations yet says nothing about its buckets
+        else if (ref.bounds === '' && ref.type === m.type && m.type === 'histogram') ref.bounds = boundsOf(m)
+      }
+    }
+
+    const { perWorker } = this.settings
+    const prepared: MetricJSON[][] = members.map((member) => {
+      const out: MetricJSON[] = []
+      for (const m of member.metrics) {
+        const ref = reference.get(m.name)
+        if (ref === undefined || ref.type !== m.type) continue
+        const bounds = m.type === 'histogram' ? boundsOf(m) : ''
+        const otherBuckets = bounds !== '' && ref.bounds !== '' && bounds !== ref.bounds
+        if (otherBuckets && !member.live) continue
+        out.push(perWorker || otherBuckets || unmergeable(m) ? withWorker(m, member.slot) : m)
+      }
+      return out
+    })
+    const metrics = aggregate(prepared)
+    this.cache = { version: this.version, metrics }
+    return metrics
+  }
+
+  /** Folds dead workers' entries into their slot's retired totals once no late message can come. */
+  private fold (): void {
+    const now = this.now()
+    for (const [worker, e] of this.entries) {
+      if (e.diedAt === undefined || now - e.diedAt < LATE_GRACE_MS) continue
+      this.entries.delete(worker)
+      const kept = e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type))
+      const base = this.retired.get(worker.slot)
+      this.retired.set(worker.slot, base === undefined ? kept : this.mergeRetired(base, kept))
+      this.retiredTally.requests += e.snapshot.requests
+      this.retiredTally.errors += e.snapshot.errors
+      this.version++
+    }
+  }
+
+  /** Sums a slot's retired counts with a newly dead worker's; a histogram whose buckets changed restarts from the new one. */
+  private mergeRetired (base: MetricJSON[], dead: MetricJSON[]): MetricJSON[] {
+    const deadByName = new Map(dead.map((m) => [m.name, m]))
+    const kept = base.filter((m) => {
+      const next = deadByName.get(m.name)
+      return next === undefined || (next.type === m.type && sameBuckets(m, next))
+    })
+    return aggregate([kept, dead])
+  }
+
+  private drop (reason: DropReason, worker: WorkerRef, detail: string): void {
+    this.dropped[reason]++
+    this.settings.onDrop?.(reason, worker, detail)
+  }
+}

@@ -1,0 +1,71 @@
+import type { Supervisor } from '@corral/cluster-boot'
+import type { MetricsAggregator } from './aggregator.js'
+
+/** One row of GET /workers. */
+export interface WorkerView {
+  slot: number
+  id: number
+  pid: number
+  state: string
+  /** seconds since the process was forked */
+  uptime: number
+  /** restarts of this slot before this worker */
+  restarts: number
+  /** requests answered, and those answered with a 5xx, per the worker's latest snapshot */
+  requests: number | null
+  errors: number | null
+  inFlight: number | null
+  rss: number | null
+  heapUsed: number | null
+  heapTotal: number | null
+  /** mean event-loop delay over the last stats interval, ms */
+  eventLoopDelay: number | null
+  eventLoopUtilization: number | null
+  /** ms since its latest snapshot arrived (null before the first) */
+  lastPush: number | null
+}
+
+/** GET /workers: every live worker, and totals that include workers that are gone. */
+export interface WorkersView {
+  workers: WorkerView[]
+  totals: { requests: number, errors: number }
+  restarts: number
+  reloads: number
+  memoryRestarts: number
+  crashLoop: boolean
+  stopping: boolean
+}
+
+export function workersView (supervisor: Supervisor, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
+  const state = supervisor.state()
+  const workers = state.workers.map((record): WorkerView => {
+    const latest = aggregator.latest(record)
+    const stats = record.stats
+    return {
+      slot: record.slot,
+      id: record.id,
+      pid: record.pid,
+      state: record.state,
+      uptime: Math.round((now - record.startedAt) / 1000),
+      restarts: record.restarts,
+      requests: latest?.snapshot.requests ?? null,
+      errors: latest?.snapshot.errors ?? null,
+      inFlight: latest?.snapshot.inFlight ?? null,
+      rss: stats?.rss ?? null,
+      heapUsed: stats?.heapUsed ?? null,
+      heapTotal: stats?.heapTotal ?? null,
+      eventLoopDelay: stats === undefined ? null : Math.round(stats.eventLoopDelay * 100) / 100,
+      eventLoopUtilization: stats === undefined ? null : Math.round(stats.eventLoopUtilization * 1000) / 1000,
+      lastPush: latest === undefined ? null : now - latest.receivedAt
+    }
+  })
+  return {
+    workers,
+    totals: aggregator.totals(),
+    restarts: state.restarts,
+    reloads: state.reloads,
+    memoryRestarts: state.memoryRestarts,
+    crashLoop: state.crashLoop,
+    stopping: state.stopping
+  }
+}

@@ -1,0 +1,242 @@
+// The merge rules of the primary, driven with real prom-client registries and
+// the real wire encoding; no processes (the cluster tests cover those).
+import { test } from 'tap'
+import Fastify from 'fastify'
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
+import { metricsAggregator } from '@corral/metrics'
+import { LATE_GRACE_MS, MetricsAggregator } from '../dist/aggregator.js'
+import { render } from '../dist/exposition.js'
+import { decodeSnapshot, encodeMetrics } from '../dist/snapshot.js'
+import { sample, samples } from './fixtures/cluster.js'
+
+function workerRegistry ({ buckets = [0.1, 1] } = {}) {
+  const registry = new Registry()
+  const requests = new Counter({ name: 'req_total', help: 'Requests.', labelNames: ['route'], registers: [registry] })
+  const inFlight = new Gauge({ name: 'in_flight', help: 'In flight.', registers: [registry] })
+  const lag = new Gauge({ name: 'lag_p99', help: 'A percentile.', aggregator: 'average', registers: [registry] })
+  const duration = new Histogram({ name: 'dur_seconds', help: 'Durations.', labelNames: ['route'], buckets, registers: [registry] })
+  const size = new Summary({ name: 'size_bytes', help: 'Sizes.', percentiles: [0.5], registers: [registry] })
+  // eslint-disable-next-line no-new
+  new Gauge({ name: 'started_at', help: 'Omitted when merged.', aggregator: 'omit', registers: [registry], collect () { this.set(1) } })
+  return { registry, requests, inFlight, lag, duration, size }
+}
+
+let seq = 0
+async function snapshotOf (registry, extra = {}) {
+  const { m, truncated } = encodeMetrics(await registry.getMetricsAsJSON(), 10_000)
+  return { v: 1, seq: ++seq, at: Date.now(), requests: 0, errors: 0, inFlight: 0, truncated, m, ...extra }
+}
+
+const worker = (slot, id) => ({ slot, id, pid: 1000 + id, state: 'ready' })
+const text = (aggregator) => render(aggregator.metrics(), 'text/plain; version=0.0.4; charset=utf-8')
+
+function clock () {
+  let now = 1_000_000
+  return { now: () => now, advance: (ms) => { now += ms } }
+}
+
+test('the wire form turns back into what prom-client gave', async (t) => {
+  const w = workerRegistry()
+  w.requests.inc({ route: '/a' }, 3)
+  w.requests.inc({ route: '/b' })
+  w.inFlight.set(NaN)
+  w.duration.observe({ route: '/a' }, 0.5)
+  w.duration.observe({ route: '/b' }, 5)
+  w.size.observe(10)
+  const original = await w.registry.getMetricsAsJSON()
+  const wire = JSON.parse(JSON.stringify(await snapshotOf(w.registry)))
+  const result = decodeSnapshot(wire, 1000)
+  t.equal(result.ok, true)
+  const expected = await render(original, 'text/plain; version=0.0.4; charset=utf-8')
+  t.equal(await render(result.snapshot.metrics, 'text/plain; version=0.0.4; charset=utf-8'), expected, 'the same exposition text, NaN included')
+  t.ok(JSON.stringify(wire).length < JSON.stringify(original).length / 2, 'and less than half the size on the channel')
+})
+
+test('a malformed snapshot is rejected whole, with a reason', async (t) => {
+  const w = workerRegistry()
+  w.requests.inc({ route: '/a' })
+  const good = await snapshotOf(w.registry)
+  const counter = good.m.find((m) => m.n === 'req_total')
+  const histogram = good.m.find((m) => m.n === 'dur_seconds')
+  const variants = {
+    'not an object': 'hello',
+    null: null,
+    'unknown version': { ...good, v: 2 },
+    'bad header': { ...good, seq: -1 },
+    'no metrics': { ...good, m: 'x' },
+    'metric not an object': { ...good, m: [1] },
+    'bad name': { ...good, m: [{ ...counter, n: 'no spaces allowed' }] },
+    'bad type': { ...good, m: [{ ...counter, t: 'untyped' }] },
+    'bad aggregator': { ...good, m: [{ ...counter, a: 'median' }] },
+    'bad label names': { ...good, m: [{ ...counter, k: ['1abc'] }] },
+    'rows missing': { ...good, m: [{ ...counter, r: undefined }] },
+    'bad row': { ...good, m: [{ ...counter, r: [['x']] }] },
+    'bad value': { ...good, m: [{ ...counter, r: [[['/a'], 'many']] }] },
+    'bad label value': { ...good, m: [{ ...counter, r: [[[{}], 1]] }] },
+    'wrong label count': { ...good, m: [{ ...counter, r: [[['/a', '/b'], 1]] }] },
+    'bad bounds': { ...good, m: [{ ...histogram, b: ['x'] }] },
+    'le as a label': { ...good, m: [{ ...histogram, k: ['le'] }] },
+    'bad bucket row': { ...good, m: [{ ...histogram, r: [[[], [1], 1, 1]] }] },
+    'bad bucket value': { ...good, m: [{ ...histogram, b: [1], r: [[['/a'], ['x'], 1, 1]] }] },
+    'same metric twice': { ...good, m: [counter, counter] }
+  }
+  for (const [name, raw] of Object.entries(variants)) {
+    const result = decodeSnapshot(raw, 1000)
+    t.same({ ok: result.ok, reason: result.reason }, { ok: false, reason: 'malformed' }, name)
+  }
+  t.equal(decodeSnapshot(good, 3).reason, 'too_large', 'more series than the primary accepts')
+})
+
+test('counters and histograms are summed, gauges per their aggregator, quantiles kept per worker', async (t) => {
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000 })
+  const a = workerRegistry()
+  const b = workerRegistry()
+  a.requests.inc({ route: '/x' }, 2)
+  b.requests.inc({ route: '/x' }, 5)
+  a.inFlight.set(1)
+  b.inFlight.set(2)
+  a.lag.set(0.01)
+  b.lag.set(0.5)
+  a.duration.observe({ route: '/x' }, 0.05)
+  b.duration.observe({ route: '/x' }, 0.5)
+  a.size.observe(1)
+  b.size.observe(2)
+  agg.receive(await snapshotOf(a.registry), worker(0, 1))
+  agg.receive(await snapshotOf(b.registry), worker(1, 2))
+  const out = await text(agg)
+  t.equal(sample(out, 'req_total', { route: '/x' }), 7)
+  t.equal(sample(out, 'in_flight'), 3)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 0.1 }), 1)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 1 }), 2)
+  t.same(samples(out, 'lag_p99').map((s) => s.labels.worker).sort(), ['0', '1'], 'an averaged percentile is per worker')
+  t.same(samples(out, 'size_bytes').filter((s) => s.labels.quantile === '0.5').map((s) => s.value).sort(), [1, 2], 'summary quantiles per worker')
+  t.notMatch(out, /started_at/, "the 'omit' aggregator leaves a metric out")
+  t.equal(agg.series() > 0, true)
+})
+
+test('a dead worker keeps its counts; a late last snapshot replaces, not adds; then it is folded into its slot', async (t) => {
+  const c = clock()
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000, now: c.now })
+  const first = worker(0, 1)
+  const w = workerRegistry()
+  w.requests.inc({ route: '/x' }, 4)
+  w.inFlight.set(9)
+  agg.receive(await snapshotOf(w.registry, { requests: 4 }), first)
+  first.state = 'exited'
+  agg.exited(first)
+  agg.exited(first)
+  let out = await text(agg)
+  t.equal(sample(out, 'req_total', { route: '/x' }), 4, 'counts kept')
+  t.equal(sample(out, 'in_flight'), undefined, 'gauges of a dead worker are gone')
+
+  w.requests.inc({ route: '/x' }, 2)
+  agg.receive(await snapshotOf(w.registry, { requests: 6 }), first)
+  t.equal(sample(await text(agg), 'req_total', { route: '/x' }), 6, 'the message read after the exit replaced the one before')
+
+  const next = worker(0, 2)
+  const fresh = workerRegistry()
+  fresh.requests.inc({ route: '/x' }, 1)
+  agg.receive(await snapshotOf(fresh.registry, { requests: 1 }), next)
+  c.advance(LATE_GRACE_MS)
+  out = await text(agg)
+  t.equal(sample(out, 'req_total', { route: '/x' }), 7, 'folded: 6 of the dead + 1 of its replacement')
+  t.same(agg.totals(), { requests: 7, errors: 0 })
+  agg.receive(await snapshotOf(w.registry), first)
+  t.equal(agg.dropped.late, 1, 'a message after the fold is dropped')
+
+  // a second death in the slot adds to what the slot already retired
+  next.state = 'exited'
+  agg.exited(next)
+  c.advance(LATE_GRACE_MS)
+  t.equal(sample(await text(agg), 'req_total', { route: '/x' }), 7)
+})
+
+test('an older snapshot than the one held is dropped', async (t) => {
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000 })
+  const w = workerRegistry()
+  w.requests.inc({ route: '/x' }, 1)
+  const older = await snapshotOf(w.registry)
+  w.requests.inc({ route: '/x' }, 1)
+  const newer = await snapshotOf(w.registry)
+  const ref = worker(0, 1)
+  agg.receive(newer, ref)
+  agg.receive(older, ref)
+  t.equal(agg.dropped.stale, 1)
+  t.equal(sample(await text(agg), 'req_total', { route: '/x' }), 2)
+  t.equal(agg.latest(ref).snapshot.seq, newer.seq)
+})
+
+test('histograms with other buckets are not summed; the newest worker decides the buckets', async (t) => {
+  const c = clock()
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000, now: c.now })
+  const old = workerRegistry({ buckets: [0.1, 1] })
+  old.duration.observe({ route: '/x' }, 0.5)
+  const deployed = workerRegistry({ buckets: [0.2, 2] })
+  deployed.duration.observe({ route: '/x' }, 0.5)
+  const oldRef = worker(0, 1)
+  agg.receive(await snapshotOf(old.registry), oldRef)
+  agg.receive(await snapshotOf(deployed.registry), worker(1, 2))
+  let out = await text(agg)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 2 }), 1, 'the newest buckets, merged')
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 1, worker: 0 }), 1, 'the older worker keeps its own series')
+
+  // a new worker with nothing observed yet says nothing about buckets
+  agg.receive(await snapshotOf(workerRegistry({ buckets: [5] }).registry), worker(2, 3))
+  out = await text(agg)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 2 }), 1)
+
+  oldRef.state = 'exited'
+  agg.exited(oldRef)
+  c.advance(LATE_GRACE_MS)
+  out = await text(agg)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 1, worker: 0 }), undefined, 'a dead worker with other buckets leaves the histogram')
+  t.equal(sample(out, 'req_total', { route: '/x' }), undefined)
+})
+
+test('a metric whose type changed follows the newest worker', async (t) => {
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000 })
+  const a = new Registry()
+  new Counter({ name: 'thing', help: 'x', registers: [a] }).inc(3)
+  const b = new Registry()
+  new Gauge({ name: 'thing', help: 'x', registers: [b] }).set(5)
+  agg.receive(await snapshotOf(a), worker(0, 1))
+  agg.receive(await snapshotOf(b), worker(1, 2))
+  const out = await text(agg)
+  t.match(out, /# TYPE thing gauge/)
+  t.equal(sample(out, 'thing'), 5)
+})
+
+test('perWorker labels retired counts with their slot too', async (t) => {
+  const c = clock()
+  const agg = new MetricsAggregator({ perWorker: true, maxSeries: 10_000, now: c.now })
+  const dead = worker(1, 1)
+  const w = workerRegistry()
+  w.requests.inc({ route: '/x' }, 3)
+  agg.receive(await snapshotOf(w.registry), dead)
+  dead.state = 'exited'
+  agg.exited(dead)
+  const live = workerRegistry()
+  live.requests.inc({ route: '/x' }, 2)
+  agg.receive(await snapshotOf(live.registry), worker(1, 2))
+  c.advance(LATE_GRACE_MS)
+  const out = await text(agg)
+  t.equal(sample(out, 'req_total', { route: '/x', worker: 1 }), 5, 'one monotonic series per slot')
+})
+
+test('the aggregator checks its options and needs the cluster-boot admin instance', async (t) => {
+  for (const [opts, name] of [
+    [{ endpoint: 'metrics' }, 'endpoint'],
+    [{ perWorker: 1 }, 'perWorker'],
+    [{ primaryMetrics: '' }, 'primaryMetrics'],
+    [{ maxSeries: 0 }, 'maxSeries'],
+    [{ workersEndpoint: false }, 'dashboard'],
+    [[], 'options']
+  ]) {
+    const admin = Fastify()
+    admin.register(metricsAggregator, opts)
+    await t.rejects(admin.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name}"`) }, JSON.stringify(opts))
+  }
+  const plain = Fastify()
+  plain.register(metricsAggregator)
+  await t.rejects(plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
+})

@@ -1,0 +1,2 @@
+// @corral/redis-session: work in progress
+export {}
