@@ -1,2 +1,14 @@
-// @corral/redis-session: work in progress
-export {}
+export { redisSession, redisSession as default } from './plugin.js'
+export type { SessionsApi, StoreKind } from './plugin.js'
+export { redisSessionPrimary } from './primary.js'
+export { RedisStore } from './session/redis-store.js'
+export type { RedisStoreOptions } from './session/redis-store.js'
+export { SessionStore, DEFAULT_TTL } from './session/store.js'
+export type { SessionStoreOptions } from './session/store.js'
+export type { SessionBackend } from './session/backend.js'
+export type { RedisSessionOptions, SessionCookieOptions, PrimaryHostOptions } from './options.js'
+export type { CacheApi, CacheOptions } from './cache/index.js'
+export type { PubSubApi, MessageHandler } from './pubsub/index.js'
+export type { RedisClient, RedisInput } from './redis-client.js'
+export { failFastOptions } from './redis-client.js'
+export * as errors from './errors.js'

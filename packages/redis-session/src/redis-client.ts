@@ -1,0 +1,58 @@
+import { Redis, type Cluster, type RedisOptions } from 'ioredis'
+
+export type RedisClient = Redis | Cluster
+
+/** What the `redis` option accepts: a client you own, a URL, or options for one we create. */
+export type RedisInput = RedisClient | string | RedisOptions
+
+/**
+ * Fail fast instead of ioredis' defaults (20 retries per command with a
+ * growing backoff, tens of seconds): a command waits at most
+ * `commandTimeout`, is retried once across a reconnect, and reconnects back
+ * off up to 2 s, so a request during an outage fails in about a second and
+ * service comes back by itself.
+ */
+export function failFastOptions (commandTimeout: number): RedisOptions {
+  return {
+    commandTimeout,
+    connectTimeout: Math.max(commandTimeout, 1000),
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
+    // resubscribing is the pub/sub bus' business; ready checks would delay it
+    enableReadyCheck: true
+  }
+}
+
+export function isRedisClient (value: unknown): value is RedisClient {
+  return value !== null && typeof value === 'object' &&
+    typeof (value as Redis).duplicate === 'function' &&
+    typeof (value as Redis).get === 'function' &&
+    typeof (value as Redis).quit === 'function'
+}
+
+/**
+ * The client to use, and whether we created it (and so must close it). A
+ * client passed in is used as it is: its owner chose its options.
+ */
+export function redisClient (input: RedisInput, commandTimeout: number): { client: RedisClient, owned: boolean } {
+  if (isRedisClient(input)) return { client: input, owned: false }
+  const options = failFastOptions(commandTimeout)
+  const client = typeof input === 'string'
+    ? new Redis(input, options)
+    : new Redis({ ...options, ...input })
+  // errors surface on commands; an unhandled 'error' event would crash the worker
+  client.on('error', () => {})
+  return { client, owned: true }
+}
+
+/** Whether an error is Redis being unreachable or slow, rather than a bug of ours. */
+export function isConnectionError (err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const e = err as Error & { code?: string }
+  return e.name === 'MaxRetriesPerRequestError' ||
+    e.message === 'Command timed out' ||
+    e.message.includes('Connection is closed') ||
+    e.message.includes("Stream isn't writeable") ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code ?? '')
+}

@@ -1,0 +1,144 @@
+import { EventEmitter } from 'node:events'
+import type { FastifyBaseLogger } from 'fastify'
+import { StoreUnavailableError } from '../errors.js'
+import type { SessionBackend } from './backend.js'
+
+type Callback<T = void> = (err?: Error | null, value?: T) => void
+
+/** The parts of a `@fastify/session` Session the store reads. */
+interface SessionLike {
+  cookie?: { originalMaxAge?: number | null, expires?: Date | string | null }
+  isModified?: () => boolean
+  [key: string]: unknown
+}
+
+/**
+ * Set by the plugin on a session it saw loaded from the store, with the
+ * cookie maxAge it had then: such a session, unchanged, needs no write.
+ */
+export const LOADED = Symbol.for('corral.session.loaded')
+
+export interface SessionStoreOptions {
+  /** ms a session lives when its cookie has no maxAge or expires (default one day) */
+  ttl?: number
+  /** the session field holding the user id, indexed for `destroyAllFor` (default 'userId') */
+  userKey?: string
+  /** where unreadable session values are reported */
+  log?: Pick<FastifyBaseLogger, 'warn'>
+}
+
+export const DEFAULT_TTL = 86_400_000
+
+/**
+ * A store for `@fastify/session` over a {@link SessionBackend}. Reads slide
+ * the TTL, an unchanged session is never written back, a value that does not
+ * parse is no session, and a backend failure is a 503 error, never a silent
+ * new session.
+ */
+export class SessionStore extends EventEmitter {
+  readonly ttl: number
+  readonly userKey: string
+  private readonly log?: Pick<FastifyBaseLogger, 'warn'>
+  private readonly indexRefreshed = new Map<string, number>()
+
+  constructor (protected readonly backend: SessionBackend, options: SessionStoreOptions = {}) {
+    super()
+    this.ttl = options.ttl ?? DEFAULT_TTL
+    this.userKey = options.userKey ?? 'userId'
+    this.log = options.log
+  }
+
+  get (id: string, callback: Callback<SessionLike | null>): void {
+    this.backend.get(id, this.ttl).then((raw) => {
+      callback(null, raw === null ? null : this.parse(id, raw))
+    }, (err) => callback(unavailable(err)))
+  }
+
+  set (id: string, session: SessionLike, callback: Callback): void {
+    const ttl = this.ttlOf(session)
+    let work: Promise<void>
+    if (ttl <= 0) {
+      work = this.backend.destroy(id)
+    } else if (this.unchanged(session)) {
+      // the read already slid the TTL; only a session of its own lifetime needs more
+      work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
+    } else {
+      work = this.backend.set(id, JSON.stringify(session), ttl, this.userOf(session))
+    }
+    work.then(() => callback(), (err) => callback(unavailable(err)))
+  }
+
+  destroy (id: string, callback: Callback): void {
+    this.backend.destroy(id).then(() => callback(), (err) => callback(unavailable(err)))
+  }
+
+  /** Resets the session's TTL without rewriting it. */
+  touch (id: string, session: SessionLike, callback: Callback): void {
+    this.backend.touch(id, this.ttlOf(session)).then(() => callback(), (err) => callback(unavailable(err)))
+  }
+
+  /** Removes every session of `user`, on every worker and machine: "log out everywhere". */
+  async destroyAllFor (user: string | number): Promise<number> {
+    try {
+      return await this.backend.destroyAll(String(user))
+    } catch (err) {
+      throw unavailable(err)
+    }
+  }
+
+  private parse (id: string, raw: string): SessionLike | null {
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      value = undefined
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      // the id is a secret (it is the cookie): log only a hint of it
+      this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
+      return null
+    }
+    const session = value as SessionLike
+    const cookie = session.cookie
+    // with a maxAge, the store's TTL is the clock: a session alive in the store is not expired
+    if (cookie !== undefined && cookie !== null && typeof cookie === 'object' && typeof cookie.originalMaxAge === 'number') {
+      delete cookie.expires
+    }
+    const user = this.userOf(session)
+    if (user !== undefined) this.keepIndex(user)
+    return session
+  }
+
+  /** A user's index must outlive their sessions, which slide on every read. */
+  private keepIndex (user: string): void {
+    const now = Date.now()
+    const last = this.indexRefreshed.get(user)
+    if (last !== undefined && now - last < this.ttl / 4) return
+    if (this.indexRefreshed.size > 10_000) this.indexRefreshed.clear()
+    this.indexRefreshed.set(user, now)
+    this.backend.keepIndex(user, this.ttl).catch(() => this.indexRefreshed.delete(user))
+  }
+
+  private unchanged (session: SessionLike): boolean {
+    const loaded = session[LOADED as unknown as string]
+    return loaded !== undefined && loaded === (session.cookie?.originalMaxAge ?? null) &&
+      typeof session.isModified === 'function' && !session.isModified()
+  }
+
+  private userOf (session: SessionLike): string | undefined {
+    const user = session[this.userKey]
+    return typeof user === 'string' || typeof user === 'number' ? String(user) : undefined
+  }
+
+  private ttlOf (session: SessionLike): number {
+    const cookie = session.cookie
+    if (typeof cookie?.originalMaxAge === 'number') return cookie.originalMaxAge
+    if (cookie?.expires !== undefined && cookie.expires !== null) return new Date(cookie.expires).getTime() - Date.now()
+    return this.ttl
+  }
+}
+
+function unavailable (err: unknown): Error {
+  const reason = err instanceof Error ? err.message : String(err)
+  return new StoreUnavailableError(reason)
+}
