@@ -121,8 +121,12 @@ export async function startRedisServer () {
       proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
       await waitFor(() => redisPing(port), { timeout: 10_000, message: `redis-server on ${port}` })
     },
+    /** SIGSTOP: the server hangs with its connections open (a stuck Redis, not a refused one) */
+    pause () { proc.kill('SIGSTOP') },
+    resume () { proc.kill('SIGCONT') },
     async stop () {
       if (!proc || proc.exitCode !== null) return
+      proc.kill('SIGCONT')
       const exited = new Promise((resolve) => proc.once('exit', resolve))
       proc.kill('SIGKILL')
       await exited
