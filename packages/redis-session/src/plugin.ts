@@ -12,7 +12,7 @@ import type { SessionBackend } from './session/backend.js'
 import { MemorySessionBackend } from './session/memory-backend.js'
 import { PrimarySessionBackend } from './session/primary-backend.js'
 import { RedisSessionBackend } from './session/redis-backend.js'
-import { LOADED, SessionStore } from './session/store.js'
+import { SessionStore } from './session/store.js'
 
 /** `fastify.sessions`: the store behind `request.session`, and "log out everywhere". */
 export interface SessionsApi {
@@ -136,16 +136,16 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
   const cookieName = opts.cookieName
   // after @fastify/session's own onRequest: the session is loaded by now
   fastify.addHook('onRequest', async (request: FastifyRequest) => {
-    const session = request.session as (typeof request.session & Record<symbol, unknown>) | null
+    const session = request.session
     if (session === null || session.sessionId === undefined) return
     const raw = request.cookies[cookieName]
     if (raw === undefined) return
     if (raw === session.encryptedSessionId) {
-      session[LOADED] = session.cookie.originalMaxAge ?? null
+      store.markLoaded(session)
     } else if (raw.slice(0, raw.lastIndexOf('.')) === session.sessionId) {
       // signed with an older secret and still valid: re-sign it with the newest
       // instead of letting @fastify/session clear it (a silent logout)
-      session[LOADED] = session.cookie.originalMaxAge ?? null
+      store.markLoaded(session)
       request.cookies[cookieName] = session.encryptedSessionId
     }
   })

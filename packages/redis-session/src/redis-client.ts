@@ -10,7 +10,8 @@ export type RedisInput = RedisClient | string | RedisOptions
  * growing backoff, tens of seconds): a command waits at most
  * `commandTimeout`, is retried once across a reconnect, and reconnects back
  * off up to 2 s, so a request during an outage fails in about a second and
- * service comes back by itself.
+ * service comes back by itself. Auto-pipelining batches the commands of
+ * concurrent requests.
  */
 export function failFastOptions (commandTimeout: number): RedisOptions {
   return {
@@ -19,8 +20,9 @@ export function failFastOptions (commandTimeout: number): RedisOptions {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
-    // resubscribing is the pub/sub bus' business; ready checks would delay it
-    enableReadyCheck: true
+    // commands issued in one tick leave in one write: under load, one syscall
+    // for many requests instead of one each
+    enableAutoPipelining: true
   }
 }
 

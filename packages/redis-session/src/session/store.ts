@@ -13,10 +13,12 @@ interface SessionLike {
 }
 
 /**
- * Set by the plugin on a session it saw loaded from the store, with the
- * cookie maxAge it had then: such a session, unchanged, needs no write.
+ * On a session loaded from the store: its cookie maxAge and user then. Such a
+ * session, unchanged, needs no write, and changed, no new index entry.
  */
-export const LOADED = Symbol.for('corral.session.loaded')
+const LOADED = Symbol.for('corral.session.loaded')
+
+interface Loaded { maxAge: number | null, user: string | undefined }
 
 export interface SessionStoreOptions {
   /** ms a session lives when its cookie has no maxAge or expires (default one day) */
@@ -59,11 +61,16 @@ export class SessionStore extends EventEmitter {
     let work: Promise<void>
     if (ttl <= 0) {
       work = this.backend.destroy(id)
-    } else if (this.unchanged(session)) {
-      // the read already slid the TTL; only a session of its own lifetime needs more
-      work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
     } else {
-      work = this.backend.set(id, JSON.stringify(session), ttl, this.userOf(session))
+      const loaded = (session as Record<symbol, Loaded | undefined>)[LOADED]
+      const user = this.userOf(session)
+      if (loaded !== undefined && loaded.maxAge === (session.cookie?.originalMaxAge ?? null) && session.isModified?.() === false) {
+        // the read already slid the TTL; only a session of its own lifetime needs more
+        work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
+      } else {
+        // the user index changes only when the user does
+        work = this.backend.set(id, JSON.stringify(session), ttl, loaded?.user === user ? undefined : user)
+      }
     }
     work.then(() => callback(), (err) => callback(unavailable(err)))
   }
@@ -119,10 +126,14 @@ export class SessionStore extends EventEmitter {
     this.backend.keepIndex(user, this.ttl).catch(() => this.indexRefreshed.delete(user))
   }
 
-  private unchanged (session: SessionLike): boolean {
-    const loaded = session[LOADED as unknown as string]
-    return loaded !== undefined && loaded === (session.cookie?.originalMaxAge ?? null) &&
-      typeof session.isModified === 'function' && !session.isModified()
+  /**
+   * Called by the plugin on a session @fastify/session restored from this
+   * store, so that `set` can skip what did not change.
+   */
+  markLoaded (restored: object): void {
+    const session = restored as SessionLike
+    const loaded: Loaded = { maxAge: session.cookie?.originalMaxAge ?? null, user: this.userOf(session) }
+    ;(session as Record<symbol, Loaded>)[LOADED] = loaded
   }
 
   private userOf (session: SessionLike): string | undefined {
