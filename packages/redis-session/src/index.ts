@@ -12,3 +12,5 @@ export type { PubSubApi, MessageHandler } from './pubsub/index.js'
 export type { RedisClient, RedisInput } from './redis-client.js'
 export { failFastOptions } from './redis-client.js'
 export * as errors from './errors.js'
+// brings @fastify/session's `request.session` typings to every importer
+export type { FastifySessionObject } from '@fastify/session'

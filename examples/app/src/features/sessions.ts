@@ -1,7 +1,32 @@
 import type { FastifyInstance } from 'fastify'
+import { redisSession, redisSessionPrimary } from '@corral/redis-session'
+import { sessionRoutes } from '../routes/sessions.js'
 
-/** Worker side of the sessions feature of the example app (filled in by the @corral/sessions work). */
-export async function sessionsFeature (_app: FastifyInstance): Promise<void> {}
+// only for a laptop: production must bring its own
+const DEV_SECRET = 'corral-example-dev-secret-not-for-production-0123456789'
 
-/** Primary side: plugins registered on the admin instance. */
-export async function sessionsPrimary (_admin: FastifyInstance): Promise<void> {}
+function sessionSecret (): string | string[] {
+  const configured = process.env.SESSION_SECRET
+  if (configured !== undefined && configured !== '') return configured.includes(',') ? configured.split(',') : configured
+  if (process.env.NODE_ENV === 'production') throw new Error('SESSION_SECRET is required in production')
+  return DEV_SECRET
+}
+
+/**
+ * Sessions, cache and pub/sub: on Redis when REDIS_URL is set, else embedded
+ * in the cluster-boot primary. SESSION_SECRET (comma-separated to rotate).
+ */
+export async function sessionsFeature (app: FastifyInstance): Promise<void> {
+  await app.register(redisSession, {
+    secret: sessionSecret(),
+    ...(process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '' ? { redis: process.env.REDIS_URL } : {}),
+    prefix: 'corral-example:',
+    userKey: 'user'
+  })
+  await app.register(sessionRoutes)
+}
+
+/** Primary side: hosts the embedded store for workers that have no Redis. */
+export async function sessionsPrimary (admin: FastifyInstance): Promise<void> {
+  await admin.register(redisSessionPrimary)
+}
