@@ -9,6 +9,7 @@ import { resolveOptions, type RedisSessionOptions, type ResolvedOptions } from '
 import { localPubSub, primaryPubSub, redisPubSub, type PubSubApi } from './pubsub/index.js'
 import { redisClient, type RedisClient } from './redis-client.js'
 import type { SessionBackend } from './session/backend.js'
+import { CachedSigner } from './session/cached-signer.js'
 import { MemorySessionBackend } from './session/memory-backend.js'
 import { PrimarySessionBackend } from './session/primary-backend.js'
 import { RedisSessionBackend } from './session/redis-backend.js'
@@ -125,7 +126,7 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
 
   if (!fastify.hasDecorator('parseCookie')) await fastify.register(fastifyCookie)
   await fastify.register(fastifySession, {
-    secret: opts.secret,
+    secret: new CachedSigner(opts.secret),
     store: store as unknown as fastifySession.SessionStore,
     cookieName: opts.cookieName,
     cookie: opts.cookie,

@@ -7,7 +7,7 @@
 export interface SessionBackend {
   /** the value, its TTL reset to `ttl`; null when absent or expired */
   get (id: string, ttl: number): Promise<string | null>
-  /** writes the value; with `user`, also indexes the session under that user */
+  /** writes the value; with `user`, also indexes the session under that user (until the session goes) */
   set (id: string, value: string, ttl: number, user?: string): Promise<void>
   /** resets the TTL without rewriting the value */
   touch (id: string, ttl: number): Promise<void>

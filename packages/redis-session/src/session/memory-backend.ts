@@ -38,6 +38,8 @@ export class MemorySessionBackend implements SessionBackend {
   }
 
   async set (id: string, value: string, ttl: number, user?: string): Promise<void> {
+    // like a Redis set, an index entry stays until the session goes
+    user ??= this.entries.get(id)?.user
     this.remove(id)
     this.entries.set(id, { value, expires: Date.now() + ttl, user })
     if (user !== undefined) {

@@ -7,8 +7,7 @@ type Callback<T = void> = (err?: Error | null, value?: T) => void
 
 /** The parts of a `@fastify/session` Session the store reads. */
 interface SessionLike {
-  cookie?: { originalMaxAge?: number | null, expires?: Date | string | null }
-  isModified?: () => boolean
+  cookie?: { originalMaxAge?: number | null, expires?: Date | string | null, toJSON?: () => Record<string, unknown> }
   [key: string]: unknown
 }
 
@@ -18,7 +17,7 @@ interface SessionLike {
  */
 const LOADED = Symbol.for('corral.session.loaded')
 
-interface Loaded { maxAge: number | null, user: string | undefined }
+interface Loaded { value: string, user: string | undefined }
 
 export interface SessionStoreOptions {
   /** ms a session lives when its cookie has no maxAge or expires (default one day) */
@@ -63,13 +62,14 @@ export class SessionStore extends EventEmitter {
       work = this.backend.destroy(id)
     } else {
       const loaded = (session as Record<symbol, Loaded | undefined>)[LOADED]
-      const user = this.userOf(session)
-      if (loaded !== undefined && loaded.maxAge === (session.cookie?.originalMaxAge ?? null) && session.isModified?.() === false) {
+      const value = serialize(session)
+      if (loaded !== undefined && loaded.value === value) {
         // the read already slid the TTL; only a session of its own lifetime needs more
         work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
       } else {
         // the user index changes only when the user does
-        work = this.backend.set(id, JSON.stringify(session), ttl, loaded?.user === user ? undefined : user)
+        const user = this.userOf(session)
+        work = this.backend.set(id, value, ttl, loaded?.user === user ? undefined : user)
       }
     }
     work.then(() => callback(), (err) => callback(unavailable(err)))
@@ -132,7 +132,7 @@ export class SessionStore extends EventEmitter {
    */
   markLoaded (restored: object): void {
     const session = restored as SessionLike
-    const loaded: Loaded = { maxAge: session.cookie?.originalMaxAge ?? null, user: this.userOf(session) }
+    const loaded: Loaded = { value: serialize(session), user: this.userOf(session) }
     ;(session as Record<symbol, Loaded>)[LOADED] = loaded
   }
 
@@ -146,6 +146,25 @@ export class SessionStore extends EventEmitter {
     if (typeof cookie?.originalMaxAge === 'number') return cookie.originalMaxAge
     if (cookie?.expires !== undefined && cookie.expires !== null) return new Date(cookie.expires).getTime() - Date.now()
     return this.ttl
+  }
+}
+
+/**
+ * The session as stored: JSON, without the cookie's expiry when it has a
+ * maxAge (the store's TTL is then the clock). Deterministic, so an unchanged
+ * session serializes to what was loaded: one native stringify to tell,
+ * where @fastify/session's isModified() hashes a stable stringify.
+ */
+function serialize (session: SessionLike): string {
+  const cookie = session.cookie
+  if (cookie === undefined || cookie === null || typeof cookie.toJSON !== 'function') return JSON.stringify(session)
+  const plain = cookie.toJSON()
+  if (typeof plain.originalMaxAge === 'number') delete plain.expires
+  session.cookie = plain
+  try {
+    return JSON.stringify(session)
+  } finally {
+    session.cookie = cookie
   }
 }
 
