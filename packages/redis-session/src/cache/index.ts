@@ -1,0 +1,31 @@
+import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
+import type { FastifyBaseLogger } from 'fastify'
+import type { RedisClient } from '../redis-client.js'
+import { hostCache as host } from './host.js'
+import { MemoryCache } from './memory-cache.js'
+import type { CacheApi, CacheOptions } from './options.js'
+import { PrimaryCache } from './primary-cache.js'
+import { RedisCache } from './redis-cache.js'
+
+export { cacheDefaults } from './options.js'
+export type { CacheApi, CacheOptions } from './options.js'
+
+/** The cache on Redis, shared by every worker and machine. */
+export function redisCache (client: RedisClient, prefix: string, options: CacheOptions, log: FastifyBaseLogger): CacheApi {
+  return new RedisCache(client, prefix, options, log)
+}
+
+/** The cache of a single process. */
+export function memoryCache (options: CacheOptions): CacheApi & { close (): void } {
+  return new MemoryCache(options)
+}
+
+/** The worker side of the cache the cluster-boot primary hosts. */
+export function primaryCache (bus: WorkerBus, options: CacheOptions, log: FastifyBaseLogger): CacheApi {
+  return new PrimaryCache(bus, options, log)
+}
+
+/** The primary side: serves its workers' cache requests; returns a function that stops serving. */
+export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
+  return host(bus, options)
+}

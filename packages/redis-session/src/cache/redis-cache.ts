@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyBaseLogger } from 'fastify'
+import { CacheUnavailableError } from '../errors.js'
+import type { RedisClient } from '../redis-client.js'
+import type { CacheApi, CacheOptions } from './options.js'
+import { SingleFlight } from './single-flight.js'
+
+// deletes the lock only if it is still ours: a leader that outlived its lock must not free another's
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+const FIRST_POLL_MS = 5
+const MAX_POLL_MS = 100
+
+/**
+ * JSON values in Redis under `<prefix>{key}`. `wrap` is single-flight in the
+ * process (one promise per key) and across processes and machines (a
+ * `SET NX PX` lock at `<prefix>{key}:lock`, in the key's Cluster slot by its
+ * hash tag); followers poll for the leader's value, at most `waitTimeout`.
+ */
+export class RedisCache implements CacheApi {
+  private readonly flight = new SingleFlight()
+  private down = false
+
+  constructor (
+    private readonly client: RedisClient,
+    private readonly prefix: string,
+    private readonly options: CacheOptions,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  private key (key: string): string { return `${this.prefix}{${key}}` }
+
+  async get<T = unknown> (key: string): Promise<T | undefined> {
+    return this.parse<T>(key, await this.command(() => this.client.get(this.key(key))))
+  }
+
+  async set (key: string, value: unknown, options?: { ttl?: number }): Promise<void> {
+    const json = JSON.stringify(value)
+    if (json === undefined) return
+    await this.command(() => this.client.set(this.key(key), json, 'PX', options?.ttl ?? this.options.ttl))
+  }
+
+  async del (key: string): Promise<void> {
+    await this.command(() => this.client.del(this.key(key)))
+  }
+
+  async wrap<T> (key: string, fn: () => T | Promise<T>, options?: { ttl?: number }): Promise<T> {
+    return await this.flight.run(key, async () => {
+      try {
+        return await this.lead(key, fn, options?.ttl ?? this.options.ttl)
+      } catch (err) {
+        if (!(err instanceof CacheUnavailableError)) throw err
+        // Redis is down: the origin still answers, uncached
+        return await fn()
+      }
+    })
+  }
+
+  private async lead<T> (key: string, fn: () => T | Promise<T>, ttl: number): Promise<T> {
+    const valueKey = this.key(key)
+    const lockKey = `${valueKey}:lock`
+    const deadline = Date.now() + this.options.waitTimeout
+    let poll = FIRST_POLL_MS
+    for (;;) {
+      const hit = this.parse<T>(key, await this.command(() => this.client.get(valueKey)))
+      if (hit !== undefined) return hit
+      const token = randomUUID()
+      const locked = await this.command(() => this.client.set(lockKey, token, 'PX', this.options.lockTtl, 'NX'))
+      if (locked === 'OK') {
+        try {
+          const value = await fn()
+          const json = JSON.stringify(value)
+          if (json !== undefined) await this.command(() => this.client.set(valueKey, json, 'PX', ttl))
+          return value
+        } finally {
+          await this.client.eval(RELEASE, 1, lockKey, token).catch(() => {})
+        }
+      }
+      // another process leads: wait for its value, or for its lock to go (it failed or died)
+      if (Date.now() >= deadline) return await fn()
+      await sleep(poll)
+      poll = Math.min(poll * 2, MAX_POLL_MS)
+    }
+  }
+
+  private parse<T> (key: string, json: string | null): T | undefined {
+    if (json === null) return undefined
+    try {
+      return JSON.parse(json) as T
+    } catch {
+      this.log.warn({ key }, 'cached value does not parse: treated as a miss')
+      return undefined
+    }
+  }
+
+  /** Runs a Redis command; an outage becomes CacheUnavailableError, logged once until Redis answers again. */
+  private async command<R> (run: () => Promise<R>): Promise<R> {
+    try {
+      const result = await run()
+      if (this.down) {
+        this.down = false
+        this.log.info('cache: Redis answers again')
+      }
+      return result
+    } catch (err) {
+      if (!this.down) {
+        this.down = true
+        this.log.warn({ err: { message: (err as Error).message } }, 'cache: Redis unavailable, calling origins directly')
+      }
+      throw new CacheUnavailableError((err as Error).message)
+    }
+  }
+}

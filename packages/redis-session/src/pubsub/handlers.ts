@@ -1,0 +1,93 @@
+import type { FastifyBaseLogger } from 'fastify'
+
+/** Gets each message of a channel; a throw or rejection is logged, never fatal. */
+export type MessageHandler = (message: unknown, channel: string) => void | Promise<void>
+
+export interface PubSubApi {
+  /** sends a JSON message to every subscriber of `channel`, on every worker and machine */
+  publish (channel: string, message: unknown): Promise<void>
+  /** resolves once subscribed, with a function that unsubscribes */
+  subscribe (channel: string, handler: MessageHandler): Promise<() => Promise<void>>
+  /** `fn` runs after a reconnect resubscribed: messages sent meanwhile are lost, drop what you derived from them */
+  onResubscribe (fn: () => void): void
+  close (): Promise<void>
+}
+
+const MAX_CHANNEL = 256
+
+export function checkChannel (channel: unknown): asserts channel is string {
+  if (typeof channel !== 'string' || channel.length === 0 || channel.length > MAX_CHANNEL) {
+    throw new TypeError(`a channel is a string of 1 to ${MAX_CHANNEL} characters, got ${JSON.stringify(channel)?.slice(0, 40)}`)
+  }
+}
+
+/**
+ * The handlers of each channel, and delivery of a raw JSON message to them:
+ * what every transport shares.
+ */
+export class Handlers {
+  private readonly byChannel = new Map<string, Set<MessageHandler>>()
+  private readonly resubscribed: Array<() => void> = []
+
+  constructor (private readonly log: FastifyBaseLogger) {}
+
+  /** Adds a handler; true when it is the channel's first (time to subscribe). */
+  add (channel: string, handler: MessageHandler): boolean {
+    let set = this.byChannel.get(channel)
+    const first = set === undefined
+    if (set === undefined) this.byChannel.set(channel, set = new Set())
+    set.add(handler)
+    return first
+  }
+
+  /** Removes a handler; true when the channel has none left (time to unsubscribe). */
+  remove (channel: string, handler: MessageHandler): boolean {
+    const set = this.byChannel.get(channel)
+    if (set === undefined || !set.delete(handler)) return false
+    if (set.size > 0) return false
+    this.byChannel.delete(channel)
+    return true
+  }
+
+  channels (): string[] { return [...this.byChannel.keys()] }
+
+  onResubscribe (fn: () => void): void { this.resubscribed.push(fn) }
+
+  resubscribedNow (): void {
+    for (const fn of this.resubscribed) {
+      try { fn() } catch (err) { this.log.error({ err }, 'pub/sub: an onResubscribe callback threw') }
+    }
+  }
+
+  deliver (channel: string, json: unknown): void {
+    const set = this.byChannel.get(channel)
+    if (set === undefined) return
+    let message: unknown
+    try {
+      if (typeof json !== 'string') throw new TypeError('not a string')
+      message = JSON.parse(json)
+    } catch {
+      this.log.warn({ channel }, 'pub/sub: a message that is not JSON was dropped')
+      return
+    }
+    for (const handler of set) {
+      try {
+        Promise.resolve(handler(message, channel)).catch((err: unknown) => this.failed(channel, err))
+      } catch (err) {
+        this.failed(channel, err)
+      }
+    }
+  }
+
+  private failed (channel: string, err: unknown): void {
+    this.log.error({ err, channel }, 'pub/sub: a message handler failed')
+  }
+
+  clear (): void { this.byChannel.clear() }
+}
+
+export function encode (message: unknown): string {
+  const json = JSON.stringify(message)
+  if (json === undefined) throw new TypeError('a message must be JSON-serializable')
+  return json
+}
