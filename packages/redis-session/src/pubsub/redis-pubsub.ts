@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Cluster, Redis } from 'ioredis'
 import { BusUnavailableError } from '../errors.js'
 import type { RedisClient } from '../redis-client.js'
 import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
@@ -15,7 +16,12 @@ export class RedisPubSub implements PubSubApi {
 
   constructor (private readonly client: RedisClient, private readonly prefix: string, log: FastifyBaseLogger) {
     this.handlers = new Handlers(log)
-    this.subscriber = client.duplicate()
+    // no ready check: a SUBSCRIBE sent while its INFO is in flight fails the
+    // check, and the reconnect that follows forgets the subscription
+    const options = { enableAutoPipelining: false, enableReadyCheck: false }
+    this.subscriber = client.isCluster
+      ? (client as Cluster).duplicate([], options)
+      : (client as Redis).duplicate(options)
     this.subscriber.on('error', () => {})
     this.subscriber.on('message', (channel: string, json: string) => {
       if (channel.startsWith(prefix)) this.handlers.deliver(channel.slice(prefix.length), json)

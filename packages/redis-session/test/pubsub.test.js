@@ -1,0 +1,103 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import { redisSession } from '@corral/redis-session'
+import { REDIS_URL, freePort, request, sleep, spawnNode, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { SECRET } from './fixtures/session-app.js'
+import { uniquePrefix } from './fixtures/redis.js'
+
+async function appWithBus (t, options = {}, logs = []) {
+  const app = Fastify({ logger: { level: 'info', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
+  await app.register(redisSession, { secret: SECRET, cache: false, ...options })
+  t.teardown(() => app.close())
+  return app
+}
+
+function inbox (app, channel) {
+  const messages = []
+  return app.bus.subscribe(channel, (message, ch) => { messages.push({ message, ch }) }).then((unsubscribe) => ({ messages, unsubscribe }))
+}
+
+t.test('two instances on one Redis get each other\'s messages, as JSON', async (t) => {
+  const prefix = uniquePrefix('pubsub')
+  const a = await appWithBus(t, { redis: REDIS_URL, prefix })
+  const b = await appWithBus(t, { redis: REDIS_URL, prefix })
+  const inA = await inbox(a, 'news')
+  const inB = await inbox(b, 'news')
+  await a.bus.publish('news', { text: 'hello', n: 1 })
+  await waitFor(() => inA.messages.length === 1 && inB.messages.length === 1, { message: 'delivery' })
+  t.same(inB.messages[0], { message: { text: 'hello', n: 1 }, ch: 'news' })
+  await inB.unsubscribe()
+  await b.bus.publish('news', 'second')
+  await waitFor(() => inA.messages.length === 2)
+  await sleep(50)
+  t.equal(inB.messages.length, 1, 'unsubscribed')
+})
+
+t.test('a handler that throws is logged; a message that is not JSON is dropped; neither is fatal', async (t) => {
+  const prefix = uniquePrefix('pubsub-bad')
+  const logs = []
+  const app = await appWithBus(t, { redis: REDIS_URL, prefix }, logs)
+  await app.bus.subscribe('c', () => { throw new Error('handler bug') })
+  await app.bus.subscribe('c', async () => { throw new Error('async handler bug') })
+  const good = await inbox(app, 'c')
+  const raw = new Redis(REDIS_URL)
+  t.teardown(() => raw.quit())
+  await raw.publish(`${prefix}bus:c`, '{not json')
+  await app.bus.publish('c', 42)
+  await waitFor(() => good.messages.length === 1)
+  await waitFor(() => logs.filter((l) => l.msg.includes('handler failed')).length === 2, { message: 'both failures logged' })
+  t.ok(logs.some((l) => l.msg.includes('not JSON')))
+  t.same(good.messages, [{ message: 42, ch: 'c' }])
+  await t.rejects(app.bus.publish('', 1), TypeError)
+  await t.rejects(app.bus.publish('c', undefined), TypeError)
+})
+
+t.test('after Redis restarts, subscribers are resubscribed and told so', async (t) => {
+  const server = await startRedisServer()
+  t.teardown(() => server.close())
+  const a = await appWithBus(t, { redis: server.url })
+  const b = await appWithBus(t, { redis: server.url })
+  const inB = await inbox(b, 'news')
+  let resubscribed = 0
+  b.bus.onResubscribe(() => { resubscribed++ })
+  await server.stop()
+  await t.rejects(a.bus.publish('news', 'lost'), { code: 'CORRAL_BUS_UNAVAILABLE' })
+  await server.start()
+  await waitFor(() => resubscribed === 1, { message: 'onResubscribe' })
+  await waitFor(async () => {
+    await a.bus.publish('news', 'after').catch(() => {})
+    return inB.messages.some((m) => m.message === 'after')
+  }, { message: 'messages flow again' })
+  t.equal(resubscribed, 1)
+})
+
+t.test('in a single process, the bus is local', async (t) => {
+  const app = await appWithBus(t)
+  const box = await inbox(app, 'x')
+  await app.bus.publish('x', { a: 1 })
+  t.equal(box.messages.length, 0, 'never delivered inline')
+  await waitFor(() => box.messages.length === 1)
+  await box.unsubscribe()
+})
+
+for (const backend of ['primary', 'redis']) {
+  t.test(`across 2 workers (${backend}): every worker gets every message`, async (t) => {
+    const prefix = uniquePrefix(`bus-${backend}`)
+    const port = await freePort()
+    const proc = spawnNode(new URL('./fixtures/shared-cluster.mjs', import.meta.url).pathname, {
+      env: { PORT: String(port), PREFIX: prefix, REDIS_URL, ...(backend === 'redis' ? { SESSION_REDIS: REDIS_URL } : {}) }
+    })
+    t.teardown(() => proc.stop())
+    const url = `http://127.0.0.1:${port}`
+    await waitFor(async () => (await request(`${url}/received`)).status === 200, { message: 'cluster up' })
+    t.equal((await request(`${url}/publish`, { method: 'POST', body: { text: 'hi' } })).status, 200)
+    const seen = new Map()
+    await waitFor(async () => {
+      const res = await request(`${url}/received`)
+      seen.set(res.body.slot, res.body.received)
+      return seen.size === 2 && [...seen.values()].every((r) => r.length === 1)
+    }, { message: 'both workers received it' })
+    t.ok([...seen.values()].every((r) => r[0].text === 'hi'))
+  })
+}
