@@ -1,7 +1,6 @@
 import t from 'tap'
 import http from 'node:http'
 import Fastify from 'fastify'
-import { Redis } from 'ioredis'
 import { redisSession } from '@corral/redis-session'
 import { REDIS_URL, freePort, sleep, spawnNode, startRedisServer, waitFor } from '../../../test/helpers/index.js'
 import { SECRET } from './fixtures/session-app.js'
