@@ -1,2 +1,16 @@
-// @corral/health: work in progress
-export {}
+export { corralHealth, corralHealth as default } from './plugin.js'
+export type { HealthApi } from './plugin.js'
+export { healthAggregator } from './aggregator-plugin.js'
+export type { HealthAggregatorOptions } from './aggregator-plugin.js'
+export { redisCheck } from './checks/redis.js'
+export { postgresCheck } from './checks/postgres.js'
+export { eventLoopCheck } from './checks/event-loop.js'
+export type { EventLoopThresholds } from './checks/event-loop.js'
+export { memoryCheck } from './checks/memory.js'
+export type { MemoryThresholds } from './checks/memory.js'
+export type { CheckFn, CheckResult, CheckOptions, CheckDefinition } from './check.js'
+export type { RunResult, CheckOutcome, Status } from './check-runner.js'
+export type { HealthOptions } from './options.js'
+export type { HealthBody } from './report.js'
+export { MEDIA_TYPE } from './report.js'
+export * as errors from './errors.js'

@@ -1,0 +1,77 @@
+import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { InvalidOptionError } from './errors.js'
+import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
+import { MEDIA_TYPE } from './report.js'
+
+export interface HealthAggregatorOptions {
+  /** path on the admin server (default '/health') */
+  path?: string
+  /** ms after which a worker's last report is stale and counts as not ready (default 10000) */
+  staleAfter?: number
+}
+
+interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
+
+/**
+ * The primary's view of the machine: each worker's last readiness report
+ * (pushed over the IPC bus) and the supervisor's state, at `GET /health` on
+ * the admin server; 503 when no worker is ready.
+ */
+async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
+  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
+  if (supervisor === undefined) throw new InvalidOptionError('admin', "healthAggregator belongs on cluster-boot's admin instance, in boot({ primary })")
+  const path = options.path ?? '/health'
+  const staleAfter = options.staleAfter ?? 10_000
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('path', 'expected a path starting with /')
+  if (!Number.isFinite(staleAfter) || staleAfter <= 0) throw new InvalidOptionError('staleAfter', 'expected a positive number of ms')
+
+  const latest = new Map<WorkerRecord, WorkerHealth>()
+  let dropped = 0
+  const unsubscribe = supervisor.bus.on(HEALTH_NAMESPACE, (data, from) => {
+    if (!isReadinessReport(data)) {
+      dropped++
+      return
+    }
+    latest.set(from, { slot: from.slot, pid: from.pid, status: data.status, draining: data.draining, at: Date.now() })
+  })
+  const onExit = (record: WorkerRecord): void => { latest.delete(record) }
+  supervisor.on('exit', onExit)
+  admin.addHook('onClose', async () => {
+    unsubscribe()
+    supervisor.off('exit', onExit)
+  })
+
+  admin.route({
+    method: ['GET', 'HEAD', 'OPTIONS'],
+    url: path,
+    exposeHeadRoute: false,
+    logLevel: 'silent',
+    handler: async (_request, reply) => {
+      const now = Date.now()
+      const workers = [...latest.values()]
+        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter, ageMs: now - w.at }))
+        .sort((a, b) => a.slot - b.slot)
+      const ready = workers.filter((w) => w.ready).length
+      const state = supervisor.state()
+      const status = ready === 0 ? 'fail' : ready < state.workers.length ? 'warn' : 'pass'
+      reply.code(status === 'fail' ? 503 : 200).type(MEDIA_TYPE).header('cache-control', 'no-store')
+      if (status === 'fail') reply.header('retry-after', '5')
+      return {
+        status,
+        checks: {
+          'workers:ready': [{ status, observedValue: ready, observedUnit: 'workers', time: new Date(now).toISOString() }]
+        },
+        workers: workers.map(({ slot, pid, status, draining, ready, ageMs }) => ({ slot, pid, status, draining, ready, ageMs })),
+        supervisor: { stopping: supervisor.stopping, workers: state.workers.length },
+        droppedReports: dropped
+      }
+    }
+  })
+}
+
+export const healthAggregator = fp(healthAggregatorPlugin, {
+  name: '@corral/health-aggregator',
+  fastify: '5.x'
+})

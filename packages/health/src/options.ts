@@ -1,0 +1,107 @@
+import type { FastifyRequest } from 'fastify'
+import type { CheckDefinition, CheckFn } from './check.js'
+import { InvalidOptionError } from './errors.js'
+
+export interface HealthOptions {
+  /** checks by name: a function, or `{ check, critical, timeout, measurement }` */
+  checks?: Record<string, CheckFn | CheckDefinition>
+  /** prefix of the routes (default '/health') */
+  prefix?: string
+  /** paths under the prefix (defaults '/live', '/ready', '' for the details) */
+  paths?: { live?: string, ready?: string, details?: string }
+  /** ms a check may take before it counts as failed (default 1000) */
+  timeout?: number
+  /** ms results are reused; concurrent probes share one run (default 1000) */
+  cacheMs?: number
+  /** ms the listener keeps accepting after readiness turns 503 at shutdown (default 0; a few seconds on Kubernetes) */
+  shutdownDelay?: number
+  /** seconds in the Retry-After of a 503 (default 5) */
+  retryAfter?: number
+  /** who may see check outputs and observed values (default: loopback callers) */
+  exposeDetails?: (request: FastifyRequest) => boolean
+  /** log probe requests like any other (default false: a probe every second would drown the log) */
+  logProbes?: boolean
+  /** ms between readiness reports to the cluster-boot primary (default 2000) */
+  reportInterval?: number
+}
+
+export interface ResolvedOptions {
+  checks: Array<[string, CheckDefinition]>
+  paths: { live: string, ready: string, details: string }
+  timeout: number
+  cacheMs: number
+  shutdownDelay: number
+  retryAfter: number
+  exposeDetails: (request: FastifyRequest) => boolean
+  logProbes: boolean
+  reportInterval: number
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
+
+export function isLoopback (request: FastifyRequest): boolean {
+  return LOOPBACK.test(request.ip)
+}
+
+function fail (name: string, message: string): never {
+  throw new InvalidOptionError(name, message)
+}
+
+function duration (name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(name, `expected a number >= ${min}, got ${JSON.stringify(value)}`)
+  return value
+}
+
+function path (name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || (value !== '' && !value.startsWith('/')) || /[\s?#]/.test(value)) fail(name, `expected '' or a path starting with '/', got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** Checks a check definition; `name` names it in errors. */
+export function checkDefinition (name: string, value: unknown): CheckDefinition {
+  const definition = typeof value === 'function' ? { check: value as CheckFn } : value as CheckDefinition
+  if (definition === null || typeof definition !== 'object' || typeof definition.check !== 'function') {
+    fail(name, 'expected an async function, or { check, critical?, timeout? }')
+  }
+  if (definition.critical !== undefined && typeof definition.critical !== 'boolean') fail(`${name}.critical`, 'expected a boolean')
+  if (definition.timeout !== undefined) duration(`${name}.timeout`, definition.timeout, 0, 1)
+  if (definition.measurement !== undefined && (typeof definition.measurement !== 'string' || definition.measurement === '')) fail(`${name}.measurement`, 'expected a non-empty string')
+  return definition
+}
+
+export function checkName (name: unknown): string {
+  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) fail('checks', `a check name is 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`)
+  return name
+}
+
+export function resolveOptions (options: HealthOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('options', 'expected an object')
+  const checks = options.checks ?? {}
+  if (checks === null || typeof checks !== 'object' || Array.isArray(checks)) fail('checks', 'expected an object of name: check')
+  const prefix = path('prefix', options.prefix, '/health')
+  const paths = options.paths ?? {}
+  if (paths === null || typeof paths !== 'object') fail('paths', 'expected an object')
+  if (options.exposeDetails !== undefined && typeof options.exposeDetails !== 'function') fail('exposeDetails', 'expected a function (request) => boolean')
+  if (options.logProbes !== undefined && typeof options.logProbes !== 'boolean') fail('logProbes', 'expected a boolean')
+  const resolved: ResolvedOptions = {
+    checks: Object.entries(checks).map(([name, value]) => [checkName(name), checkDefinition(`checks.${name}`, value)]),
+    paths: {
+      live: prefix + path('paths.live', paths.live, '/live'),
+      ready: prefix + path('paths.ready', paths.ready, '/ready'),
+      details: prefix + path('paths.details', paths.details, '')
+    },
+    timeout: duration('timeout', options.timeout, 1000, 1),
+    cacheMs: duration('cacheMs', options.cacheMs, 1000),
+    shutdownDelay: duration('shutdownDelay', options.shutdownDelay, 0),
+    retryAfter: duration('retryAfter', options.retryAfter, 5, 1),
+    exposeDetails: options.exposeDetails ?? isLoopback,
+    logProbes: options.logProbes ?? false,
+    reportInterval: duration('reportInterval', options.reportInterval, 2000, 10)
+  }
+  const all = Object.values(resolved.paths)
+  if (new Set(all).size !== all.length) fail('paths', 'live, ready and details must differ')
+  for (const p of all) if (p === '') fail('paths', 'with an empty prefix, every path needs one')
+  return resolved
+}
