@@ -1,0 +1,123 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { corralHealth } from '@corral/health'
+
+async function build (t, options = {}, fastifyOptions = {}) {
+  const app = Fastify(fastifyOptions)
+  await app.register(corralHealth, options)
+  t.teardown(() => app.close())
+  return app
+}
+
+t.test('all passing: 200, application/health+json, checks keyed name:measurement', async (t) => {
+  const app = await build(t, {
+    checks: {
+      db: { check: async () => ({ observedValue: 3, observedUnit: 'ms' }), measurement: 'responseTime' },
+      queue: async () => {}
+    }
+  })
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/health\+json/)
+  const body = res.json()
+  t.equal(body.status, 'pass')
+  t.match(body.checks['db:responseTime'][0], { status: 'pass', observedValue: 3, observedUnit: 'ms', time: String })
+  t.equal(body.checks['queue:status'][0].status, 'pass')
+  t.same((await app.inject('/health/ready')).json(), { status: 'pass' })
+  t.same((await app.inject('/health/live')).json(), { status: 'pass' })
+})
+
+t.test('GET, HEAD and OPTIONS answer; a query string changes nothing', async (t) => {
+  const app = await build(t, { checks: { down: async () => { throw new Error('no') } } })
+  for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+    for (const url of ['/health/ready', '/health/ready?probe=1&x', '/health', '/health?verbose']) {
+      const res = await app.inject({ method, url })
+      t.equal(res.statusCode, 503, `${method} ${url}`)
+      t.equal(res.headers['retry-after'], '5')
+    }
+    t.equal((await app.inject({ method, url: '/health/live?x=1' })).statusCode, 200, `${method} live`)
+  }
+})
+
+t.test('a critical failure is 503 with its output; live stays 200', async (t) => {
+  const app = await build(t, { checks: { db: async () => { throw new Error('connection refused') } }, retryAfter: 2 })
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 503)
+  t.equal(res.headers['retry-after'], '2')
+  t.match(res.json(), { status: 'fail', checks: { 'db:status': [{ status: 'fail', output: 'connection refused' }] } })
+  t.equal((await app.inject('/health/live')).statusCode, 200, 'an outage never restarts the instance')
+})
+
+t.test('warn: returned by a check, or any failure of a non-critical one; still 200', async (t) => {
+  const app = await build(t, {
+    checks: {
+      disk: async () => ({ status: 'warn', output: 'getting full' }),
+      mailer: { check: async () => { throw new Error('smtp down') }, critical: false }
+    }
+  })
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { status: 'warn', checks: { 'disk:status': [{ status: 'warn', output: 'getting full' }], 'mailer:status': [{ status: 'warn', output: 'smtp down' }] } })
+})
+
+t.test('checks are added and removed at run time', async (t) => {
+  const app = await build(t, { cacheMs: 0 })
+  t.equal((await app.inject('/health/ready')).statusCode, 200, 'no checks: ready')
+  app.health.addCheck('late', async () => { throw new Error('x') })
+  t.equal((await app.inject('/health/ready')).statusCode, 503)
+  app.health.addCheck('late', async () => { throw new Error('x') }, { critical: false })
+  t.equal((await app.inject('/health/ready')).statusCode, 200)
+  t.ok(app.health.removeCheck('late'))
+  t.notOk(app.health.removeCheck('late'))
+  t.throws(() => app.health.addCheck('bad name!', async () => {}), { code: 'CORRAL_HEALTH_INVALID_OPTION' })
+  t.throws(() => app.health.addCheck('ok', async () => {}, { timeout: -1 }), { code: 'CORRAL_HEALTH_INVALID_OPTION' })
+  t.match(await app.health.check(), { status: 'pass', ready: true })
+})
+
+t.test('details only for loopback callers by default, or as exposeDetails says', async (t) => {
+  const checks = { db: async () => { throw new Error('refused') } }
+  const app = await build(t, { checks })
+  const outside = await app.inject({ url: '/health', remoteAddress: '10.0.0.1' })
+  t.equal(outside.statusCode, 503)
+  t.same(outside.json(), { status: 'fail' }, 'status only')
+  t.ok((await app.inject({ url: '/health', remoteAddress: '::1' })).json().checks)
+
+  const custom = await build(t, { checks, exposeDetails: (request) => request.headers['x-health-token'] === 'ok' })
+  t.same((await custom.inject({ url: '/health' })).json(), { status: 'fail' })
+  t.ok((await custom.inject({ url: '/health', remoteAddress: '10.0.0.1', headers: { 'x-health-token': 'ok' } })).json().checks)
+})
+
+t.test('outputs never carry credentials', async (t) => {
+  const app = await build(t, {
+    checks: {
+      pg: async () => { throw new Error('connect to postgres://app:hunter2@db.internal:5432/main failed') },
+      redis: async () => { throw new Error('AUTH failed, password=hunter2 token: abc123') }
+    }
+  })
+  const text = (await app.inject('/health')).body
+  t.notMatch(text, /hunter2/)
+  t.notMatch(text, /abc123/)
+  t.match(text, /postgres:\/\/\*\*\*@db\.internal/)
+})
+
+t.test('paths and prefix are options', async (t) => {
+  const app = await build(t, { prefix: '/_', paths: { live: '/alive', ready: '/ok', details: '/full' } })
+  for (const url of ['/_/alive', '/_/ok', '/_/full']) t.equal((await app.inject(url)).statusCode, 200, url)
+  t.equal((await app.inject('/health/ready')).statusCode, 404)
+  const bare = await build(t, { prefix: '', paths: { live: '/livez', ready: '/readyz', details: '/healthz' } })
+  t.equal((await bare.inject('/readyz')).statusCode, 200)
+})
+
+t.test('probes stay out of the request log unless logProbes', async (t) => {
+  for (const logProbes of [false, true]) {
+    const lines = []
+    const app = await build(t, { logProbes }, { logger: { level: 'info', stream: { write: (l) => lines.push(JSON.parse(l)) } } })
+    app.get('/work', async () => 'done')
+    await app.inject('/health/ready')
+    await app.inject('/work')
+    const logged = lines.filter((l) => l.req?.url ?? l.res).length
+    t.equal(lines.some((l) => l.req?.url === '/health/ready'), logProbes, `logProbes ${logProbes}`)
+    t.ok(lines.some((l) => l.req?.url === '/work'), 'other requests are logged')
+    t.ok(logged > 0)
+  }
+})
