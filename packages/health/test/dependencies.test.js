@@ -77,7 +77,7 @@ t.test('event-loop and memory thresholds', async (t) => {
   t.match(first.checks['busy:utilization'][0], { status: 'warn', output: /utilisation/ })
 
   const until = Date.now() + 200
-  while (Date.now() < until) {} // a blocked loop
+  while (Date.now() < until) { /* a blocked loop */ }
   await new Promise((resolve) => setTimeout(resolve, 20))
   const blocked = await app.inject('/health')
   t.equal(blocked.statusCode, 503)
