@@ -1,7 +1,43 @@
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { corralHealth, eventLoopCheck, healthAggregator, postgresCheck, redisCheck, type CheckDefinition } from '@corral/health'
 
-/** Worker side of the health feature of the example app (filled in by the @corral/health work). */
-export async function healthFeature (_app: FastifyInstance): Promise<void> {}
+const set = (name: string): string | undefined => {
+  const value = process.env[name]
+  return value === undefined || value === '' ? undefined : value
+}
 
-/** Primary side: plugins registered on the admin instance. */
-export async function healthPrimary (_admin: FastifyInstance): Promise<void> {}
+/**
+ * /health/live, /health/ready and /health, with a Redis check when REDIS_URL
+ * is set and a Postgres check when DATABASE_URL is set. SHUTDOWN_DELAY (ms)
+ * keeps a draining worker serving while the balancer notices.
+ */
+export async function healthFeature (app: FastifyInstance): Promise<void> {
+  const checks: Record<string, CheckDefinition> = {}
+  const loop = eventLoopCheck({ critical: false })
+  checks.eventLoop = loop
+  app.addHook('onClose', async () => loop.stop())
+
+  const redisUrl = set('REDIS_URL')
+  if (redisUrl !== undefined) {
+    // a client of its own, failing fast: a probe must not queue behind a dead connection
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: false })
+    redis.on('error', () => {})
+    checks.redis = redisCheck(redis)
+    app.addHook('onClose', async () => { redis.disconnect() })
+  }
+  const databaseUrl = set('DATABASE_URL')
+  if (databaseUrl !== undefined) {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 1000 })
+    pool.on('error', () => {})
+    checks.postgres = postgresCheck(pool)
+    app.addHook('onClose', async () => { await pool.end() })
+  }
+  await app.register(corralHealth, { checks, shutdownDelay: Number(set('SHUTDOWN_DELAY') ?? 0) })
+}
+
+/** Primary side: GET /health on the admin server, the whole machine. */
+export async function healthPrimary (admin: FastifyInstance): Promise<void> {
+  await admin.register(healthAggregator)
+}

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify'
+import corralMetrics, { metricsAggregator } from '@corral/metrics'
 
-/** Worker side of the metrics feature of the example app (filled in by the @corral/metrics work). */
-export async function metricsFeature (_app: FastifyInstance): Promise<void> {}
+/** Per-worker metrics (process, HTTP), pushed to the primary every second. */
+export async function metricsFeature (app: FastifyInstance): Promise<void> {
+  await app.register(corralMetrics)
+}
 
-/** Primary side: plugins registered on the admin instance. */
-export async function metricsPrimary (_admin: FastifyInstance): Promise<void> {}
+/** Primary side: GET /metrics (all workers merged), /workers and /dashboard on the admin server. */
+export async function metricsPrimary (admin: FastifyInstance): Promise<void> {
+  await admin.register(metricsAggregator)
+}
