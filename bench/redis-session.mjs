@@ -3,13 +3,17 @@
 // Redis in the same run. 50 connections, each with a logged-in session of its own.
 import http from 'node:http'
 import path from 'node:path'
+import { Redis } from 'ioredis'
 import { fileURLToPath } from 'node:url'
 import { DURATION, load, printTable, ratio, writeResults } from './lib/load.mjs'
 import { freePort, startNode, waitForHttp } from './lib/process.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const server = path.join(here, 'apps', 'session-server.mjs')
+const cacheCluster = path.join(here, 'apps', 'cache-cluster.mjs')
 const CONNECTIONS = 50
+const MISSES = 500
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 function login (port) {
   return new Promise((resolve, reject) => {
@@ -42,8 +46,18 @@ async function measure (store) {
 }
 
 const stores = { 'connect-redis': '@fastify/session + connect-redis (node-redis)', corral: '@corral/redis-session RedisStore (ioredis)' }
-const results = {}
-for (const store of Object.keys(stores)) results[store] = await measure(store)
+// alternating order over rounds, so neither store always runs on a warmer machine
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const runs = Object.fromEntries(Object.keys(stores).map((store) => [store, []]))
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? Object.keys(stores) : Object.keys(stores).reverse()
+  for (const store of order) runs[store].push(await measure(store))
+}
+const mean = (list, route, field) => Math.round(list.reduce((sum, m) => sum + m[route][field], 0) / list.length)
+const results = Object.fromEntries(Object.entries(runs).map(([store, list]) => [store, {
+  rw: { rps: mean(list, 'rw', 'rps'), p99: mean(list, 'rw', 'p99'), errors: mean(list, 'rw', 'errors'), non2xx: mean(list, 'rw', 'non2xx') },
+  r: { rps: mean(list, 'r', 'rps'), p99: mean(list, 'r', 'p99'), errors: mean(list, 'r', 'errors'), non2xx: mean(list, 'r', 'non2xx') }
+}]))
 
 const rows = []
 for (const [store, label] of Object.entries(stores)) {
@@ -52,7 +66,46 @@ for (const [store, label] of Object.entries(stores)) {
     rows.push({ store: label, route: name, 'req/s': m.rps, 'p99 ms': m.p99, errors: m.errors + m.non2xx, 'vs connect-redis': ratio(m.rps, results['connect-redis'][route].rps) })
   }
 }
-printTable(`sessions on Redis, ${CONNECTIONS} connections, ${DURATION} s per run`, rows)
+printTable(`sessions on Redis, ${CONNECTIONS} connections, ${DURATION} s per run, mean of ${ROUNDS} rounds in alternating order`, rows)
 const ratios = { readWrite: ratio(results.corral.rw.rps, results['connect-redis'].rw.rps), readOnly: ratio(results.corral.r.rps, results['connect-redis'].r.rps) }
 console.log(`\nRedisStore vs connect-redis: read+write ${ratios.readWrite}x, read-only ${ratios.readOnly}x (target >= 1.3x)`)
-writeResults('redis-session', { connections: CONNECTIONS, rows, ratios, target: 1.3 })
+
+// 500 concurrent misses for one key, spread by the primary over 2 workers
+function fire (url, n) {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: n })
+  return Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
+    http.get(url, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)) }).on('error', () => resolve(0))
+  })))
+}
+
+async function misses (backend, route) {
+  const prefix = `bench:cache:${backend}:${process.pid}:${route}:`
+  const port = await freePort()
+  const proc = startNode(cacheCluster, { PORT: String(port), PREFIX: prefix, ...(backend === 'redis' ? { SESSION_REDIS: REDIS_URL } : {}) })
+  const redis = new Redis(REDIS_URL)
+  try {
+    await waitForHttp(port, '/')
+    const started = Date.now()
+    const statuses = await fire(`http://127.0.0.1:${port}/${route}/report`, MISSES)
+    const ms = Date.now() - started
+    const calls = Number(await redis.get(`${prefix}origin-calls`))
+    await redis.del(`${prefix}origin-calls`, `${prefix}cache:{report}`)
+    return { calls, ms, failed: statuses.filter((s) => s !== 200).length }
+  } finally {
+    await proc.stop()
+    await redis.quit()
+  }
+}
+
+const cacheRows = []
+for (const [backend, route, label] of [
+  ['redis', 'naive', 'get, compute, set (no single-flight), on Redis'],
+  ['redis', 'wrap', 'cache.wrap on Redis'],
+  ['primary', 'wrap', 'cache.wrap embedded in the primary']
+]) {
+  const m = await misses(backend, route)
+  cacheRows.push({ cache: label, requests: MISSES, 'origin calls': m.calls, failed: m.failed, 'ms for all': m.ms })
+}
+printTable(`${MISSES} concurrent misses for one key from 2 workers (origin takes 100 ms)`, cacheRows)
+
+writeResults('redis-session', { connections: CONNECTIONS, rounds: ROUNDS, rows, ratios, target: 1.3, cache: cacheRows })
