@@ -18,6 +18,8 @@ Options:
       --max-memory <size>   replace a worker above this RSS, e.g. 512M
       --kill-timeout <ms>   drain time before SIGKILL (default 10000)
       --ready-timeout <ms>  time to become ready (default 15000)
+      --max-restarts <n>    crashes in a row (or within a minute) before giving up (default 10)
+      --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
       --scheduling <mode>   rr | none | reuseport (default rr)
       --admin-port <port>   the primary's admin server (POST /reload)
   -h, --help
@@ -42,6 +44,8 @@ export function parseCli (argv: string[]): Command {
       'max-memory': { type: 'string' },
       'kill-timeout': { type: 'string' },
       'ready-timeout': { type: 'string' },
+      'max-restarts': { type: 'string' },
+      'restart-delay': { type: 'string' },
       scheduling: { type: 'string' },
       'admin-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
@@ -63,6 +67,8 @@ export function parseCli (argv: string[]): Command {
       maxMemory: values['max-memory'],
       killTimeout: number(values['kill-timeout']),
       readyTimeout: number(values['ready-timeout']),
+      maxRestarts: number(values['max-restarts']),
+      restartDelay: number(values['restart-delay']),
       scheduling: values.scheduling as Scheduling | undefined,
       admin: values['admin-port'] === undefined ? false : { port: Number(values['admin-port']) }
     }

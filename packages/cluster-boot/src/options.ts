@@ -32,7 +32,7 @@ export interface BootOptions {
   killTimeout?: number
   /** ms a new worker has to become ready, at start and in reloads (default 15000) */
   readyTimeout?: number
-  /** crashes allowed within `restartWindow` before the primary gives up (default 10) */
+  /** crashes allowed within `restartWindow`, or of one slot in a row, before the primary gives up (default 10) */
   maxRestarts?: number
   /** ms window the crash-loop guard counts crashes in (default 60000) */
   restartWindow?: number

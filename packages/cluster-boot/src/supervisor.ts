@@ -251,9 +251,12 @@ export class Supervisor extends EventEmitter {
 
   private onCrash (record: WorkerRecord): void {
     const now = Date.now()
+    const slot = record.slot
     this.crashTimes = this.crashTimes.filter((t) => t > now - this.opts.restartWindow)
     this.crashTimes.push(now)
-    if (this.crashTimes.length > this.opts.maxRestarts) {
+    if (record.readyAt !== undefined && now - record.readyAt >= this.opts.minUptime) this.consecutiveCrashes[slot] = 0
+    // in a row counts too: the backoff spreads a slot's crashes beyond any window
+    if (this.crashTimes.length > this.opts.maxRestarts || this.consecutiveCrashes[slot] >= this.opts.maxRestarts) {
       this.crashLoop = true
       const err = new CrashLoopError(this.crashTimes.length, this.opts.restartWindow)
       this.log.error({ err, maxRestarts: this.opts.maxRestarts, restartWindow: this.opts.restartWindow }, err.message)
@@ -261,10 +264,8 @@ export class Supervisor extends EventEmitter {
       this.stop('crash loop')
       return
     }
-    const slot = record.slot
     // another worker still holds the slot (a reload was under way): nothing to respawn
     for (const other of this.live) if (other.slot === slot) return
-    if (record.readyAt !== undefined && now - record.readyAt >= this.opts.minUptime) this.consecutiveCrashes[slot] = 0
     const delay = Math.min(this.opts.restartDelay * 2 ** this.consecutiveCrashes[slot], this.opts.maxRestartDelay)
     this.consecutiveCrashes[slot]++
     this.log.info({ slot, delay }, 'respawning worker')

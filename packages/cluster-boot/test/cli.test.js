@@ -40,7 +40,7 @@ test('corral reload asks the admin server for a rolling reload', async (t) => {
 
 test('corral start refuses a module without a factory', async (t) => {
   const port = await freePort()
-  const proc = spawnNode(cli, { args: ['start', fixture('no-factory.mjs'), '-i', '1', '-p', String(port)], env: {} })
+  const proc = spawnNode(cli, { args: ['start', fixture('no-factory.mjs'), '-i', '1', '-p', String(port), '--max-restarts', '3', '--restart-delay', '20'], env: {} })
   t.teardown(() => proc.stop('SIGTERM'))
   const { code } = await proc.exited
   t.equal(code, 1, 'the crash-loop guard stops it')

@@ -46,6 +46,14 @@ test('an app that throws at start-up trips the crash-loop guard: the primary exi
   t.ok(proc.lines.some((l) => l.msg === 'worker failed to start' && /boom at start-up/.test(l.err?.message)), "the worker's error is logged")
 })
 
+test('crashes in a row trip the guard even when the backoff spreads them beyond the window', async (t) => {
+  // a 1 ms window never holds two crashes: only the in-a-row rule can stop this
+  const { proc } = await startCluster(t, { opts: { workers: 1, maxRestarts: 3, restartWindow: 1, restartDelay: 20 }, env: { FIXTURE_THROW: '1' }, waitReady: false })
+  const { code } = await proc.exited
+  t.equal(code, 1)
+  t.equal(proc.lines.filter((l) => l.msg === 'worker forked').length, 4, 'the first fork and 3 respawns')
+})
+
 test('respawn delays grow exponentially per slot', async (t) => {
   const { proc } = await startCluster(t, { opts: { workers: 1, maxRestarts: 4, restartDelay: 50 }, env: { FIXTURE_THROW: '1' }, waitReady: false })
   await proc.exited

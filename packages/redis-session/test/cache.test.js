@@ -153,7 +153,12 @@ for (const backend of ['primary', 'redis']) {
       env: { PORT: String(port), PREFIX: prefix, REDIS_URL, ...(backend === 'redis' ? { SESSION_REDIS: REDIS_URL } : {}) }
     })
     t.teardown(() => proc.stop())
-    await waitFor(async () => (await fire(`http://127.0.0.1:${port}/received`, 1))[0].status === 200, { message: 'cluster up' })
+    const up = new Set()
+    await waitFor(async () => {
+      const [res] = await fire(`http://127.0.0.1:${port}/received`, 1)
+      if (res.status === 200) up.add(res.body.slot)
+      return up.size === 2
+    }, { message: 'both workers up' })
     const responses = await fire(`http://127.0.0.1:${port}/wrap/report`, 500)
     t.ok(responses.every((r) => r.status === 200))
     t.equal(Number(await redis.get(`${prefix}origin-calls`)), 1, 'exactly one origin call')

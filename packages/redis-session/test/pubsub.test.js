@@ -90,7 +90,13 @@ for (const backend of ['primary', 'redis']) {
     })
     t.teardown(() => proc.stop())
     const url = `http://127.0.0.1:${port}`
-    await waitFor(async () => (await request(`${url}/received`)).status === 200, { message: 'cluster up' })
+    // both workers subscribed: each has answered
+    const up = new Set()
+    await waitFor(async () => {
+      const res = await request(`${url}/received`)
+      if (res.status === 200) up.add(res.body.slot)
+      return up.size === 2
+    }, { message: 'both workers up' })
     t.equal((await request(`${url}/publish`, { method: 'POST', body: { text: 'hi' } })).status, 200)
     const seen = new Map()
     await waitFor(async () => {
