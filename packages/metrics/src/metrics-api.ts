@@ -38,7 +38,6 @@ export function metricFactory (registry: Registry): Pick<MetricsApi, 'counter' |
       if (existing instanceof Kind) return existing as M
       throw new MetricConflictError(config.name, (existing as { type?: string }).type ?? 'other metric')
     }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return new (Kind as any)({ ...config, registers: [registry] }) as M
   }
   return {
