@@ -97,7 +97,9 @@ try {
   })))
   writeResults('cluster-boot', { workers: WORKERS, connections: CONNECTIONS, throughput, ratios, reloads })
 } finally {
-  await pm2Call('killDaemon').catch(() => {})
+  // killDaemon's callback does not always come: bounded, then exit (PM2's client keeps handles open)
+  await Promise.race([pm2Call('killDaemon').catch(() => {}), sleep(5000)])
   pm2.disconnect()
   rmSync(process.env.PM2_HOME, { recursive: true, force: true })
 }
+process.exit(0)

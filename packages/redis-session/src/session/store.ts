@@ -41,6 +41,8 @@ export class SessionStore extends EventEmitter {
   readonly userKey: string
   private readonly log?: Pick<FastifyBaseLogger, 'warn'>
   private readonly indexRefreshed = new Map<string, number>()
+  /** the value just read: @fastify/session restores it and the plugin marks it in the same tick */
+  private justRead: { id: string, raw: string } | undefined
 
   constructor (protected readonly backend: SessionBackend, options: SessionStoreOptions = {}) {
     super()
@@ -51,7 +53,9 @@ export class SessionStore extends EventEmitter {
 
   get (id: string, callback: Callback<SessionLike | null>): void {
     this.backend.get(id, this.ttl).then((raw) => {
-      callback(null, raw === null ? null : this.parse(id, raw))
+      const session = raw === null ? null : this.parse(id, raw)
+      this.justRead = session === null ? undefined : { id, raw: raw as string }
+      callback(null, session)
     }, (err) => callback(unavailable(err)))
   }
 
@@ -132,7 +136,12 @@ export class SessionStore extends EventEmitter {
    */
   markLoaded (restored: object): void {
     const session = restored as SessionLike
-    const loaded: Loaded = { value: serialize(session), user: this.userOf(session) }
+    // what was read, if this is its session (we wrote it, so an unchanged session serializes to it);
+    // else serialize now
+    const read = this.justRead
+    this.justRead = undefined
+    const value = read !== undefined && read.id === session.sessionId ? read.raw : serialize(session)
+    const loaded: Loaded = { value, user: this.userOf(session) }
     ;(session as Record<symbol, Loaded>)[LOADED] = loaded
   }
 
@@ -159,7 +168,8 @@ function serialize (session: SessionLike): string {
   const cookie = session.cookie
   if (cookie === undefined || cookie === null || typeof cookie.toJSON !== 'function') return JSON.stringify(session)
   const plain = cookie.toJSON()
-  if (typeof plain.originalMaxAge === 'number') delete plain.expires
+  // undefined, not delete: JSON leaves it out, and the object keeps its fast shape
+  if (typeof plain.originalMaxAge === 'number') plain.expires = undefined
   session.cookie = plain
   try {
     return JSON.stringify(session)
