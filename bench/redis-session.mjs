@@ -26,6 +26,12 @@ function login (port) {
   })
 }
 
+const stats = new Redis(REDIS_URL)
+async function commandsProcessed () {
+  const info = await stats.info('stats')
+  return Number(/total_commands_processed:(\d+)/.exec(info)[1])
+}
+
 async function measure (store) {
   const port = await freePort()
   const proc = startNode(server, { PORT: String(port), STORE: store, PREFIX: `bench:${store}:${process.pid}:` })
@@ -37,9 +43,13 @@ async function measure (store) {
     const url = `http://127.0.0.1:${port}`
     // warm-up: JIT and connection pools
     await load(`${url}/rw`, { duration: 1, connections: CONNECTIONS, setupClient })
-    const rw = await load(`${url}/rw`, { connections: CONNECTIONS, setupClient })
-    const r = await load(`${url}/r`, { connections: CONNECTIONS, setupClient })
-    return { rw, r }
+    // Redis commands per request: what each store costs the shared Redis, free of CPU noise
+    const measured = async (route) => {
+      const before = await commandsProcessed()
+      const m = await load(`${url}/${route}`, { connections: CONNECTIONS, setupClient })
+      return { ...m, commandsPerRequest: Math.round(((await commandsProcessed()) - before - 1) / m.requests * 100) / 100 }
+    }
+    return { rw: await measured('rw'), r: await measured('r') }
   } finally {
     await proc.stop()
   }
@@ -53,17 +63,17 @@ for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? Object.keys(stores) : Object.keys(stores).reverse()
   for (const store of order) runs[store].push(await measure(store))
 }
-const mean = (list, route, field) => Math.round(list.reduce((sum, m) => sum + m[route][field], 0) / list.length)
+const mean = (list, route, field, digits = 0) => Math.round(list.reduce((sum, m) => sum + m[route][field], 0) / list.length * 10 ** digits) / 10 ** digits
 const results = Object.fromEntries(Object.entries(runs).map(([store, list]) => [store, {
-  rw: { rps: mean(list, 'rw', 'rps'), p99: mean(list, 'rw', 'p99'), errors: mean(list, 'rw', 'errors'), non2xx: mean(list, 'rw', 'non2xx') },
-  r: { rps: mean(list, 'r', 'rps'), p99: mean(list, 'r', 'p99'), errors: mean(list, 'r', 'errors'), non2xx: mean(list, 'r', 'non2xx') }
+  rw: { rps: mean(list, 'rw', 'rps'), p99: mean(list, 'rw', 'p99'), errors: mean(list, 'rw', 'errors'), non2xx: mean(list, 'rw', 'non2xx'), commands: mean(list, 'rw', 'commandsPerRequest', 2) },
+  r: { rps: mean(list, 'r', 'rps'), p99: mean(list, 'r', 'p99'), errors: mean(list, 'r', 'errors'), non2xx: mean(list, 'r', 'non2xx'), commands: mean(list, 'r', 'commandsPerRequest', 2) }
 }]))
 
 const rows = []
 for (const [store, label] of Object.entries(stores)) {
   for (const [route, name] of [['rw', 'read + write'], ['r', 'read only']]) {
     const m = results[store][route]
-    rows.push({ store: label, route: name, 'req/s': m.rps, 'p99 ms': m.p99, errors: m.errors + m.non2xx, 'vs connect-redis': ratio(m.rps, results['connect-redis'][route].rps) })
+    rows.push({ store: label, route: name, 'req/s': m.rps, 'p99 ms': m.p99, errors: m.errors + m.non2xx, 'Redis commands/req': m.commands, 'vs connect-redis': ratio(m.rps, results['connect-redis'][route].rps) })
   }
 }
 printTable(`sessions on Redis, ${CONNECTIONS} connections, ${DURATION} s per run, mean of ${ROUNDS} rounds in alternating order`, rows)
@@ -109,3 +119,4 @@ for (const [backend, route, label] of [
 printTable(`${MISSES} concurrent misses for one key from 2 workers (origin takes 100 ms)`, cacheRows)
 
 writeResults('redis-session', { connections: CONNECTIONS, rounds: ROUNDS, rows, ratios, target: 1.3, cache: cacheRows })
+await stats.quit()

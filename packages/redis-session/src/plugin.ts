@@ -136,7 +136,12 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
 
   const cookieName = opts.cookieName
   // after @fastify/session's own onRequest: the session is loaded by now
-  fastify.addHook('onRequest', async (request: FastifyRequest) => {
+  // a callback hook, not async: no promise per request on the hot path
+  fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    markLoaded(request)
+    done()
+  })
+  const markLoaded = (request: FastifyRequest): void => {
     const session = request.session
     if (session === null || session.sessionId === undefined) return
     const raw = request.cookies[cookieName]
@@ -149,7 +154,7 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
       store.markLoaded(session)
       request.cookies[cookieName] = session.encryptedSessionId
     }
-  })
+  }
 
   fastify.addHook('onError', async (_request: FastifyRequest, reply: FastifyReply, error: Error & { code?: string }) => {
     if (error.code === UNAVAILABLE_CODE) reply.header('retry-after', RETRY_AFTER_SECONDS)
