@@ -105,17 +105,25 @@ export function httpMetrics (app: FastifyInstance, registry: Registry, opts: Res
   }
 
   const { excludeRoutes, excludeWhen, unmatchedRoute } = opts
-  app.addHook('onRequest', (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    tally.inFlight++
-    done()
-  })
-  // a request the client gave up on gets no onResponse
-  app.addHook('onRequestAbort', (_request: FastifyRequest, done: () => void) => {
-    tally.inFlight--
+  // Requests received and not answered. A request the client gave up on gets
+  // no onResponse; rather than an onRequestAbort hook (Fastify then puts a
+  // 'close' listener on every request, which measured as the dearest part of
+  // this file), the count drops requests whose socket is gone when it is read.
+  const open = new Set<FastifyRequest>()
+  const prune = (): number => {
+    for (const request of open) if (request.socket?.destroyed === true) open.delete(request)
+    return open.size
+  }
+  Object.defineProperty(tally, 'inFlight', { enumerable: true, get: prune })
+  // nobody may read the count (no scrape, no push): abandoned requests must not pile up meanwhile
+  let pruneAt = 1024
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    open.add(request)
+    if (open.size >= pruneAt) pruneAt = Math.max(1024, 2 * prune())
     done()
   })
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    tally.inFlight--
+    open.delete(request)
     const route = request.routeOptions.url ?? unmatchedRoute
     if (excludeRoutes.has(route) || (excludeWhen !== undefined && excludeWhen(request))) return done()
     const status = reply.statusCode
