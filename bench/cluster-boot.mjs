@@ -14,6 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const app = (name) => path.join(here, 'apps', name)
 const WORKERS = Number(process.env.WORKERS ?? 2)
 const CONNECTIONS = 50
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 
 process.env.PM2_HOME = mkdtempSync(path.join(os.tmpdir(), 'corral-pm2-'))
 const { default: pm2 } = await import('pm2')
@@ -64,11 +65,25 @@ async function reloadUnderLoad (port, reload) {
 
 await pm2Call('connect')
 try {
-  const throughput = {}
-  throughput.single = await withNode(app('single.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
-  throughput.rawCluster = await withNode(app('raw-cluster.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
-  throughput.pm2 = await withPm2((port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
-  throughput.clusterBoot = await withNode(app('corral.mjs'), {}, (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }))
+  const hit = (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS })
+  const contenders = {
+    single: () => withNode(app('single.mjs'), {}, hit),
+    rawCluster: () => withNode(app('raw-cluster.mjs'), {}, hit),
+    pm2: () => withPm2(hit),
+    clusterBoot: () => withNode(app('corral.mjs'), {}, hit),
+    // the OS hands connections to the workers: the primary leaves the data path
+    clusterBootNone: () => withNode(app('corral.mjs'), { SCHEDULING: 'none' }, hit)
+  }
+  // rounds in alternating order, so no contender always runs on a warmer (or busier) machine
+  const runs = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? Object.keys(contenders) : Object.keys(contenders).reverse()
+    for (const k of order) runs[k].push(await contenders[k]())
+  }
+  const avg = (list, field) => Math.round(list.reduce((sum, r) => sum + r[field], 0) / list.length)
+  const throughput = Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, {
+    rps: avg(list, 'rps'), p99: avg(list, 'p99'), requests: avg(list, 'requests'), errors: avg(list, 'errors'), non2xx: avg(list, 'non2xx')
+  }]))
 
   const reloads = {}
   reloads.pm2 = await withPm2((port, name) => reloadUnderLoad(port, () => pm2Call('reload', name)))
@@ -79,23 +94,25 @@ try {
     while (await reloadCount(adminPort) === before) await sleep(50)
   }))
 
-  const names = { single: 'single process', rawCluster: 'raw node:cluster', pm2: 'PM2 cluster mode', clusterBoot: '@corral/cluster-boot' }
-  printTable(`hello world, ${WORKERS} workers, ${CONNECTIONS} connections, ${DURATION} s each`, Object.entries(throughput).map(([k, r]) => ({
+  const names = { single: 'single process', rawCluster: 'raw node:cluster', pm2: 'PM2 cluster mode', clusterBoot: '@corral/cluster-boot', clusterBootNone: "@corral/cluster-boot, scheduling 'none'" }
+  printTable(`hello world, ${WORKERS} workers, ${CONNECTIONS} connections, ${DURATION} s each, mean of ${ROUNDS} rounds in alternating order`, Object.entries(throughput).map(([k, r]) => ({
     contender: names[k], 'req/s': r.rps, 'p99 ms': r.p99, errors: r.errors + r.non2xx
   })))
   const ratios = {
     clusterBootVsRawCluster: ratio(throughput.clusterBoot.rps, throughput.rawCluster.rps),
     clusterBootVsPm2: ratio(throughput.clusterBoot.rps, throughput.pm2.rps),
-    clusterBootVsSingle: ratio(throughput.clusterBoot.rps, throughput.single.rps)
+    clusterBootVsSingle: ratio(throughput.clusterBoot.rps, throughput.single.rps),
+    clusterBootNoneVsPm2: ratio(throughput.clusterBootNone.rps, throughput.pm2.rps)
   }
   console.log(`\ncluster-boot / raw node:cluster: ${ratios.clusterBootVsRawCluster}x (target >= 0.97)`)
   console.log(`cluster-boot / PM2:              ${ratios.clusterBootVsPm2}x (target >= 1.2)`)
   console.log(`cluster-boot / single process:   ${ratios.clusterBootVsSingle}x`)
+  console.log(`cluster-boot 'none' / PM2:       ${ratios.clusterBootNoneVsPm2}x`)
 
   printTable('two reloads under keep-alive load (20 connections)', Object.entries(reloads).map(([k, r]) => ({
     contender: names[k], requests: r.requests, failed: r.failed, 'connection errors': r.errors, 'non-2xx': r.non2xx, 'reload ms': r.reloadMs
   })))
-  writeResults('cluster-boot', { workers: WORKERS, connections: CONNECTIONS, throughput, ratios, reloads })
+  writeResults('cluster-boot', { workers: WORKERS, connections: CONNECTIONS, rounds: ROUNDS, throughput, ratios, reloads })
 } finally {
   // killDaemon's callback does not always come: bounded, then exit (PM2's client keeps handles open)
   await Promise.race([pm2Call('killDaemon').catch(() => {}), sleep(5000)])

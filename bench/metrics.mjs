@@ -21,7 +21,10 @@ const self = fileURLToPath(import.meta.url)
 const CLUSTER_WORKERS = 4
 const BLOCK_MS = 2000
 const SCRAPES = Math.max(10, DURATION * 4)
-const ROUNDS = DURATION >= 10 ? 2 : 1
+// many short runs in alternating order: this machine's speed drifts within a
+// minute, and a ratio between runs a few seconds apart is what survives that
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (DURATION >= 10 ? 6 : 1))
+const HELLO_SECONDS = Math.max(2, Math.round(DURATION / 3))
 
 /** Keeps the event loop of this process busy BLOCK_MS at a time, with short breaks, for ever. */
 function blockForEver () {
@@ -43,6 +46,9 @@ async function helloServer (kind) {
     await app.register(fastifyMetrics, { endpoint: '/metrics' })
   }
   app.get('/', async () => ({ hello: 'world' }))
+  // the server's own CPU time: what the plugin costs per request, less exposed
+  // than requests/s to a neighbour taking the machine's cores
+  app.get('/__cpu', async () => { const { user, system } = process.cpuUsage(); return { us: user + system } })
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 }
 
@@ -71,6 +77,9 @@ async function aggregatorRegistryCluster () {
   const app = Fastify()
   app.addHook('onResponse', async (request) => { requests.inc({ route: request.routeOptions.url ?? 'unmatched' }) })
   app.get('/', async () => ({ hello: 'world' }))
+  // the server's own CPU time: what the plugin costs per request, less exposed
+  // than requests/s to a neighbour taking the machine's cores
+  app.get('/__cpu', async () => { const { user, system } = process.cpuUsage(); return { us: user + system } })
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
   if (process.env.BLOCKER === '1') blockForEver()
 }
@@ -137,7 +146,10 @@ async function throughput (kind) {
   try {
     await waitForHttp(port)
     await load(`http://127.0.0.1:${port}/`, { duration: 1 }) // warm-up
-    return await load(`http://127.0.0.1:${port}/`)
+    const cpu = async () => (await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()).us
+    const before = await cpu()
+    const result = await load(`http://127.0.0.1:${port}/`, { duration: HELLO_SECONDS })
+    return { ...result, cpuPerRequest: (await cpu() - before) / result.requests }
   } finally {
     await proc.stop()
   }
@@ -171,17 +183,24 @@ async function main () {
     for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await throughput(kind))
   }
   const mean = (xs, key) => Math.round(xs.reduce((n, x) => n + x[key], 0) / xs.length)
+  const cpuPerRequest = (kind) => Math.round(runs[kind].reduce((n, x) => n + x.cpuPerRequest, 0) / runs[kind].length * 10) / 10
   const hello = kinds.map((kind) => ({
     server: kind === 'none' ? 'fastify, no metrics' : kind === 'corral' ? 'fastify + @corral/metrics' : 'fastify + fastify-metrics',
     'req/s': mean(runs[kind], 'rps'),
     'p99 ms': mean(runs[kind], 'p99'),
     errors: runs[kind].reduce((n, r) => n + r.errors + r.non2xx, 0),
-    'vs none': ratio(mean(runs[kind], 'rps'), mean(runs.none, 'rps'))
+    'vs none': ratio(mean(runs[kind], 'rps'), mean(runs.none, 'rps')),
+    'server CPU µs/req': cpuPerRequest(kind)
   }))
-  printTable(`hello world, one process, ${DURATION} s x ${ROUNDS} round(s), 50 connections`, hello)
-  const corralCost = Math.round((1 - hello[1]['req/s'] / hello[0]['req/s']) * 1000) / 10
-  const fmCost = Math.round((1 - hello[2]['req/s'] / hello[0]['req/s']) * 1000) / 10
-  console.log(`\nthroughput cost: @corral/metrics ${corralCost} % (target <= 5 %), fastify-metrics ${fmCost} %; @corral/metrics / fastify-metrics = ${ratio(hello[1]['req/s'], hello[2]['req/s'])}`)
+  printTable(`hello world, one process, ${HELLO_SECONDS} s x ${ROUNDS} round(s) in alternating order, 50 connections`, hello)
+  // per round, each server against 'none' measured seconds before or after it; the median of those
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2 }
+  const cost = (kind, key) => Math.round((1 - median(runs[kind].map((r, i) => r[key] / runs.none[i][key]))) * 1000) / 10
+  const corralCost = cost('corral', 'rps')
+  const fmCost = cost('fastify-metrics', 'rps')
+  console.log(`\nthroughput cost (median of per-round ratios): @corral/metrics ${corralCost} % (target <= 5 %), fastify-metrics ${fmCost} %; @corral/metrics / fastify-metrics = ${ratio(hello[1]['req/s'], hello[2]['req/s'])}`)
+  const cpuCost = (kind) => -cost(kind, 'cpuPerRequest')
+  console.log(`server CPU per request (median of per-round ratios): @corral/metrics +${cpuCost('corral')} %, fastify-metrics +${cpuCost('fastify-metrics')} %`)
 
   const aggregatorRegistry = await scrapeLatency('raw-cluster')
   const corral = await scrapeLatency('corral-cluster')
@@ -199,6 +218,7 @@ async function main () {
   writeResults('metrics', {
     hello,
     throughputCostPercent: { corral: corralCost, fastifyMetrics: fmCost },
+    cpuCostPercent: { corral: cpuCost('corral'), fastifyMetrics: cpuCost('fastify-metrics') },
     scrapes,
     scrapeCount: SCRAPES,
     push

@@ -44,10 +44,13 @@ async function measure (store) {
     // warm-up: JIT and connection pools
     await load(`${url}/rw`, { duration: 1, connections: CONNECTIONS, setupClient })
     // Redis commands per request: what each store costs the shared Redis, free of CPU noise
+    const cpu = async () => (await (await fetch(`${url}/__cpu`)).json()).us
     const measured = async (route) => {
       const before = await commandsProcessed()
+      const cpuBefore = await cpu()
       const m = await load(`${url}/${route}`, { connections: CONNECTIONS, setupClient })
-      return { ...m, commandsPerRequest: Math.round(((await commandsProcessed()) - before - 1) / m.requests * 100) / 100 }
+      const cpuPerRequest = (await cpu() - cpuBefore) / m.requests
+      return { ...m, cpuPerRequest, commandsPerRequest: Math.round(((await commandsProcessed()) - before - 1) / m.requests * 100) / 100 }
     }
     return { rw: await measured('rw'), r: await measured('r') }
   } finally {
@@ -65,15 +68,15 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const mean = (list, route, field, digits = 0) => Math.round(list.reduce((sum, m) => sum + m[route][field], 0) / list.length * 10 ** digits) / 10 ** digits
 const results = Object.fromEntries(Object.entries(runs).map(([store, list]) => [store, {
-  rw: { rps: mean(list, 'rw', 'rps'), p99: mean(list, 'rw', 'p99'), errors: mean(list, 'rw', 'errors'), non2xx: mean(list, 'rw', 'non2xx'), commands: mean(list, 'rw', 'commandsPerRequest', 2) },
-  r: { rps: mean(list, 'r', 'rps'), p99: mean(list, 'r', 'p99'), errors: mean(list, 'r', 'errors'), non2xx: mean(list, 'r', 'non2xx'), commands: mean(list, 'r', 'commandsPerRequest', 2) }
+  rw: { rps: mean(list, 'rw', 'rps'), p99: mean(list, 'rw', 'p99'), errors: mean(list, 'rw', 'errors'), non2xx: mean(list, 'rw', 'non2xx'), commands: mean(list, 'rw', 'commandsPerRequest', 2), cpu: mean(list, 'rw', 'cpuPerRequest', 1) },
+  r: { rps: mean(list, 'r', 'rps'), p99: mean(list, 'r', 'p99'), errors: mean(list, 'r', 'errors'), non2xx: mean(list, 'r', 'non2xx'), commands: mean(list, 'r', 'commandsPerRequest', 2), cpu: mean(list, 'r', 'cpuPerRequest', 1) }
 }]))
 
 const rows = []
 for (const [store, label] of Object.entries(stores)) {
   for (const [route, name] of [['rw', 'read + write'], ['r', 'read only']]) {
     const m = results[store][route]
-    rows.push({ store: label, route: name, 'req/s': m.rps, 'p99 ms': m.p99, errors: m.errors + m.non2xx, 'Redis commands/req': m.commands, 'vs connect-redis': ratio(m.rps, results['connect-redis'][route].rps) })
+    rows.push({ store: label, route: name, 'req/s': m.rps, 'p99 ms': m.p99, errors: m.errors + m.non2xx, 'Redis commands/req': m.commands, 'server CPU µs/req': m.cpu, 'vs connect-redis': ratio(m.rps, results['connect-redis'][route].rps) })
   }
 }
 printTable(`sessions on Redis, ${CONNECTIONS} connections, ${DURATION} s per run, mean of ${ROUNDS} rounds in alternating order`, rows)

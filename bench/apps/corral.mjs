@@ -6,6 +6,7 @@ await boot({
   app: hello,
   workers: Number(process.env.WORKERS),
   port: Number(process.env.PORT),
+  scheduling: process.env.SCHEDULING ?? 'rr',
   logger: { level: 'warn' },
   admin: process.env.ADMIN_PORT ? { port: Number(process.env.ADMIN_PORT) } : false
 })

@@ -41,6 +41,8 @@ app.get('/rw', async (request) => {
 })
 // reads only: most requests of a logged-in user
 app.get('/r', async (request) => ({ user: request.session.get('userId') ?? null }))
+// this process' CPU time: a per-request cost less exposed to a busy machine than requests/s
+app.get('/__cpu', async () => { const { user, system } = process.cpuUsage(); return { us: user + system } })
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.on('SIGTERM', () => { app.close().then(() => process.exit(0)) })

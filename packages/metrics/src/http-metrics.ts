@@ -107,8 +107,8 @@ export function httpMetrics (app: FastifyInstance, registry: Registry, opts: Res
   const { excludeRoutes, excludeWhen, unmatchedRoute } = opts
   // Requests received and not answered. A request the client gave up on gets
   // no onResponse; rather than an onRequestAbort hook (Fastify then puts a
-  // 'close' listener on every request, which measured as the dearest part of
-  // this file), the count drops requests whose socket is gone when it is read.
+  // 'close' listener on every request, the dearest of the hooks in a side by
+  // side test), the count drops requests whose socket is gone when it is read.
   const open = new Set<FastifyRequest>()
   const prune = (): number => {
     for (const request of open) if (request.socket?.destroyed === true) open.delete(request)
