@@ -132,8 +132,8 @@ function defaultMetrics (value: unknown): DefaultMetricsOptions | false {
 }
 
 /** Reads and checks the plugin's options once, with their defaults. */
-export function resolveMetricsOptions (opts: MetricsOptions | undefined): ResolvedMetricsOptions {
-  if (opts === undefined) opts = {}
+export function resolveMetricsOptions (opts: MetricsOptions): ResolvedMetricsOptions {
+  // Fastify passes {} to a plugin registered without options
   if (!isObject(opts)) fail('options', 'an object', opts)
 
   const endpoint = route('endpoint', opts.endpoint, '/metrics', true)
@@ -168,8 +168,7 @@ export function resolveMetricsOptions (opts: MetricsOptions | undefined): Resolv
 }
 
 /** Reads and checks the aggregator's options once, with their defaults. */
-export function resolveAggregatorOptions (opts: AggregatorOptions | undefined): ResolvedAggregatorOptions {
-  if (opts === undefined) opts = {}
+export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggregatorOptions {
   if (!isObject(opts)) fail('options', 'an object', opts)
   const primaryMetrics = opts.primaryMetrics ?? 'corral_primary_'
   if (primaryMetrics !== false && (typeof primaryMetrics !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(primaryMetrics))) {

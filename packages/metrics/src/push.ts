@@ -18,7 +18,7 @@ export class Pusher {
     private readonly take: () => Promise<WireSnapshot>,
     private readonly onError: (err: unknown) => void,
     /** gets the seconds a periodic push took: collecting, encoding and writing to the channel */
-    private readonly measure: (seconds: number) => void = () => {}
+    private readonly measure: (seconds: number) => void
   ) {}
 
   start (interval: number): void {

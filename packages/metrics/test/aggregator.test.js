@@ -4,6 +4,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 import { metricsAggregator } from '@corral/metrics'
+import { resolveOptions, Supervisor } from '@corral/cluster-boot'
 import { LATE_GRACE_MS, MetricsAggregator } from '../dist/aggregator.js'
 import { render } from '../dist/exposition.js'
 import { decodeSnapshot, encodeMetrics } from '../dist/snapshot.js'
@@ -77,7 +78,8 @@ test('a malformed snapshot is rejected whole, with a reason', async (t) => {
     'bad bounds': { ...good, m: [{ ...histogram, b: ['x'] }] },
     'le as a label': { ...good, m: [{ ...histogram, k: ['le'] }] },
     'bad bucket row': { ...good, m: [{ ...histogram, r: [[[], [1], 1, 1]] }] },
-    'bad bucket value': { ...good, m: [{ ...histogram, b: [1], r: [[['/a'], ['x'], 1, 1]] }] },
+    'bad bucket value': { ...good, m: [{ ...histogram, b: [1], r: [[[], ['x'], 1, 1]] }] },
+    'row not an array': { ...good, m: [{ ...counter, r: ['x'] }] },
     'same metric twice': { ...good, m: [counter, counter] }
   }
   for (const [name, raw] of Object.entries(variants)) {
@@ -85,6 +87,39 @@ test('a malformed snapshot is rejected whole, with a reason', async (t) => {
     t.same({ ok: result.ok, reason: result.reason }, { ok: false, reason: 'malformed' }, name)
   }
   t.equal(decodeSnapshot(good, 3).reason, 'too_large', 'more series than the primary accepts')
+  t.equal(decodeSnapshot(good, 0).reason, 'too_large', 'counted on counter rows too')
+})
+
+test('missing label values and infinite numbers survive the wire', async (t) => {
+  const registry = new Registry()
+  const jobs = new Counter({ name: 'jobs_total', help: 'Jobs.', labelNames: ['kind', 'queue'], registers: [registry] })
+  jobs.inc({ kind: 'mail' }, 2)
+  jobs.inc({ kind: 'mail', queue: 'fast' })
+  const bounds = new Gauge({ name: 'bounds', help: 'Limits.', labelNames: ['side'], registers: [registry] })
+  bounds.set({ side: 'high' }, Infinity)
+  bounds.set({ side: 'low' }, -Infinity)
+  const original = await registry.getMetricsAsJSON()
+  const wire = JSON.parse(JSON.stringify(await snapshotOf(registry)))
+  t.same(wire.m[0].r[0][0], ['mail', null], 'a label the sample lacks travels as null')
+  const result = decodeSnapshot(wire, 1000)
+  t.equal(result.ok, true)
+  const prom = 'text/plain; version=0.0.4; charset=utf-8'
+  t.equal(await render(result.snapshot.metrics, prom), await render(original, prom))
+})
+
+test('a metric without an aggregator is summed; histogram rows past the budget are left out whole', async (t) => {
+  const bare = { name: 'bare_total', help: 'Registered by hand.', type: 'counter', values: [{ value: 1, labels: {} }] }
+  t.equal(encodeMetrics([bare], 10).m[0].a, 'sum')
+
+  const w = workerRegistry()
+  w.duration.observe({ route: '/a' }, 0.5)
+  w.duration.observe({ route: '/b' }, 0.5)
+  const histogram = (await w.registry.getMetricsAsJSON()).find((m) => m.name === 'dur_seconds')
+  // a row is 3 buckets (0.1, 1, +Inf), the sum and the count: 5 series
+  const { m, series, truncated } = encodeMetrics([histogram], 7)
+  t.equal(m[0].r.length, 1, 'one row fits')
+  t.equal(series, 5)
+  t.equal(truncated, 5, 'the other row counted as left out')
 })
 
 test('counters and histograms are summed, gauges per their aggregator, quantiles kept per worker', async (t) => {
@@ -193,6 +228,35 @@ test('histograms with other buckets are not summed; the newest worker decides th
   t.equal(sample(out, 'req_total', { route: '/x' }), undefined)
 })
 
+test('a slot\'s retired histograms add up while their buckets match and restart when they change', async (t) => {
+  const c = clock()
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000, now: c.now })
+  let id = 0
+  const die = async (w) => {
+    const ref = worker(0, ++id)
+    agg.receive(await snapshotOf(w.registry), ref)
+    ref.state = 'exited'
+    agg.exited(ref)
+    c.advance(LATE_GRACE_MS)
+  }
+  const observed = (buckets) => {
+    const w = workerRegistry({ buckets })
+    w.duration.observe({ route: '/x' }, 0.5)
+    return w
+  }
+  const count = async () => sample(await text(agg), 'dur_seconds_count', { route: '/x' })
+  await die(observed([0.1, 1]))
+  await die(observed([0.1, 1]))
+  t.equal(await count(), 2, 'same buckets: summed')
+  await die(workerRegistry({ buckets: [0.1, 1] }))
+  t.equal(await count(), 2, 'a worker that observed nothing changes nothing')
+  await die(observed([0.2, 2]))
+  const out = await text(agg)
+  t.equal(await count(), 1, 'other buckets: the slot restarts from the newest dead worker')
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 2 }), 1)
+  t.equal(sample(out, 'dur_seconds_bucket', { route: '/x', le: 1 }), undefined)
+})
+
 test('a metric whose type changed follows the newest worker', async (t) => {
   const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000 })
   const a = new Registry()
@@ -239,4 +303,21 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   const plain = Fastify()
   plain.register(metricsAggregator)
   await t.rejects(plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
+})
+
+test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag included', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  // a supervisor never started: its state is all this reads
+  const supervisor = new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(metricsAggregator, { primaryMetrics: false })
+  t.teardown(() => admin.close())
+  let out = (await admin.inject('/metrics')).body
+  t.equal(sample(out, 'corral_crash_loop'), 0)
+  t.equal(sample(out, 'corral_workers_alive'), 0)
+  supervisor.crashLoop = true
+  out = (await admin.inject('/metrics')).body
+  t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
+  t.notMatch(out, /corral_primary_/, 'primaryMetrics: false leaves the primary\'s process metrics out')
 })

@@ -135,6 +135,12 @@ test('fastify.metrics creates custom metrics in the registry', async (t) => {
   t.equal(app.metrics.registry.getSingleMetric('queue_depth').name, 'queue_depth', 'the registry is exposed')
 })
 
+test('a name taken by a metric registered by hand, without a type, is a conflict too', async (t) => {
+  const app = await build(t)
+  app.metrics.registry.registerMetric({ name: 'by_hand', help: 'x', get: async () => ({ name: 'by_hand', help: 'x', values: [] }) })
+  t.throws(() => app.metrics.counter({ name: 'by_hand', help: 'x' }), { code: 'CORRAL_METRICS_CONFLICT', message: /by_hand.*other metric/ })
+})
+
 test('a meter reports a rate of events per unit over its timeframe', async (t) => {
   const app = await build(t)
   const meter = app.metrics.meter({ name: 'orders_rate', help: 'Orders per second.', timeframe: 2 })
@@ -219,4 +225,17 @@ test('options are checked once, and a bad one is named', async (t) => {
   const app = Fastify()
   app.register(corralMetrics, 'nope')
   await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: /"options"/ })
+})
+
+test('the error says what the bad option got, whatever it is', async (t) => {
+  for (const [opts, got] of [
+    [{ interval: () => 1000 }, 'got a function'],
+    [{ endpoint: new Registry() }, 'got a Registry'],
+    [{ unmatchedRoute: Symbol('route') }, 'got Symbol(route)'],
+    [{ maxSeries: 10n }, 'got 10']
+  ]) {
+    const app = Fastify()
+    app.register(corralMetrics, opts)
+    await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`${got.replace(/[()]/g, '\\$&')}$`) }, got)
+  }
 })
