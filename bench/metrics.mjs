@@ -1,6 +1,8 @@
 // @corral/metrics against what users would otherwise pick, side by side in one run:
 //  1. hello-world requests/s and p99 in one process: no metrics, @corral/metrics,
-//     fastify-metrics (both with process metrics and RED metrics per route);
+//     fastify-metrics (both with process metrics and RED metrics per route),
+//     and two empty hooks (onRequest, onResponse: the floor of any plugin that
+//     measures requests with Fastify's hooks);
 //  2. scrape latency p50/p99 with 4 workers, one of them blocking 2 s at a
 //     time: prom-client's AggregatorRegistry on raw node:cluster (asks every
 //     worker at scrape time) against cluster-boot + @corral/metrics (serves the
@@ -41,6 +43,10 @@ async function helloServer (kind) {
   if (kind === 'corral') {
     const { default: corralMetrics } = await import('@corral/metrics')
     await app.register(corralMetrics)
+  } else if (kind === 'hooks') {
+    // the floor of any plugin measuring requests with Fastify hooks
+    app.addHook('onRequest', (request, reply, done) => { done() })
+    app.addHook('onResponse', (request, reply, done) => { done() })
   } else if (kind === 'fastify-metrics') {
     const { default: fastifyMetrics } = await import('fastify-metrics')
     await app.register(fastifyMetrics, { endpoint: '/metrics' })
@@ -175,8 +181,16 @@ async function pushCost (routes) {
   return { routes, corralKB: Math.round(corral.bytes / 102.4) / 10, corralMs: corral.ms, promClientKB: Math.round(promClient.bytes / 102.4) / 10, promClientMs: promClient.ms }
 }
 
+const LABELS = {
+  none: 'fastify, no metrics',
+  hooks: 'fastify + two empty hooks',
+  corral: 'fastify + @corral/metrics',
+  'fastify-metrics': 'fastify + fastify-metrics'
+}
+const row = (hello, kind) => hello.find((r) => r.server === LABELS[kind])
+
 async function main () {
-  const kinds = ['none', 'corral', 'fastify-metrics']
+  const kinds = ['none', 'hooks', 'corral', 'fastify-metrics']
   const runs = Object.fromEntries(kinds.map((k) => [k, []]))
   for (let round = 0; round < ROUNDS; round++) {
     // alternate the order so drift on a shared machine hits everyone alike
@@ -185,7 +199,7 @@ async function main () {
   const mean = (xs, key) => Math.round(xs.reduce((n, x) => n + x[key], 0) / xs.length)
   const cpuPerRequest = (kind) => Math.round(runs[kind].reduce((n, x) => n + x.cpuPerRequest, 0) / runs[kind].length * 10) / 10
   const hello = kinds.map((kind) => ({
-    server: kind === 'none' ? 'fastify, no metrics' : kind === 'corral' ? 'fastify + @corral/metrics' : 'fastify + fastify-metrics',
+    server: LABELS[kind],
     'req/s': mean(runs[kind], 'rps'),
     'p99 ms': mean(runs[kind], 'p99'),
     errors: runs[kind].reduce((n, r) => n + r.errors + r.non2xx, 0),
@@ -198,9 +212,10 @@ async function main () {
   const cost = (kind, key) => Math.round((1 - median(runs[kind].map((r, i) => r[key] / runs.none[i][key]))) * 1000) / 10
   const corralCost = cost('corral', 'rps')
   const fmCost = cost('fastify-metrics', 'rps')
-  console.log(`\nthroughput cost (median of per-round ratios): @corral/metrics ${corralCost} % (target <= 5 %), fastify-metrics ${fmCost} %; @corral/metrics / fastify-metrics = ${ratio(hello[1]['req/s'], hello[2]['req/s'])}`)
+  const hooksCost = cost('hooks', 'rps')
+  console.log(`\nthroughput cost (median of per-round ratios): @corral/metrics ${corralCost} % (target <= 5 %), fastify-metrics ${fmCost} %, two empty hooks ${hooksCost} %; @corral/metrics / fastify-metrics = ${ratio(row(hello, 'corral')['req/s'], row(hello, 'fastify-metrics')['req/s'])}`)
   const cpuCost = (kind) => -cost(kind, 'cpuPerRequest')
-  console.log(`server CPU per request (median of per-round ratios): @corral/metrics +${cpuCost('corral')} %, fastify-metrics +${cpuCost('fastify-metrics')} %`)
+  console.log(`server CPU per request (median of per-round ratios): @corral/metrics +${cpuCost('corral')} %, fastify-metrics +${cpuCost('fastify-metrics')} %, two empty hooks +${cpuCost('hooks')} %`)
 
   const aggregatorRegistry = await scrapeLatency('raw-cluster')
   const corral = await scrapeLatency('corral-cluster')
@@ -217,8 +232,8 @@ async function main () {
 
   writeResults('metrics', {
     hello,
-    throughputCostPercent: { corral: corralCost, fastifyMetrics: fmCost },
-    cpuCostPercent: { corral: cpuCost('corral'), fastifyMetrics: cpuCost('fastify-metrics') },
+    throughputCostPercent: { corral: corralCost, fastifyMetrics: fmCost, emptyHooks: hooksCost },
+    cpuCostPercent: { corral: cpuCost('corral'), fastifyMetrics: cpuCost('fastify-metrics'), emptyHooks: cpuCost('hooks') },
     scrapes,
     scrapeCount: SCRAPES,
     push

@@ -1,28 +1,23 @@
-// Hello world with or without @corral/metrics, alone (no cluster): the server
+// Hello world alone (no cluster), with or without @corral/metrics: the server
 // to profile the per-request cost with, e.g.
 //   KIND=corral PORT=3000 node --cpu-prof bench/apps/metrics-hello.mjs
-//   KIND: none | corral | http (HTTP metrics only) | process (process metrics only)
-//         | hooks (an onRequest and an onResponse hook that do nothing: the floor
-//           of any hook-based plugin) | on-request | on-response (one of them)
-//   METRICS_MODULE: another build of the package to load (a path), to compare two side by side
+//   KIND: none | hooks (an empty onRequest and onResponse hook) | corral
+//         | http (HTTP metrics only) | process (process metrics only)
+//   METRICS_MODULE: another build of the package (a path to its index.js), to
+//   compare two builds side by side
 // GET /__cpu answers the process's CPU time in µs, to measure CPU per request.
-import Fastify from 'fastify'
 import { pathToFileURL } from 'node:url'
+import Fastify from 'fastify'
 import { listenAlone } from './hello.mjs'
 
 const kind = process.env.KIND ?? 'corral'
 const app = Fastify()
-const noop = (request, reply, done) => { done() }
-if (kind === 'hooks' || kind === 'on-request') app.addHook('onRequest', noop)
-if (kind === 'hooks' || kind === 'on-response') app.addHook('onResponse', noop)
-const shared = function () {}
-if (kind === 'finish') app.addHook('onRequest', (request, reply, done) => { reply.raw.on('finish', shared); reply.raw.on('error', shared); done() })
-if (kind === 'import') await import('@corral/metrics')
-if (kind === 'import-cb') await import('@corral/cluster-boot')
-if (kind === 'import-prom') await import('prom-client')
-if (!['none', 'hooks', 'on-request', 'on-response', 'finish', 'import', 'import-cb', 'import-prom'].includes(kind)) {
+if (kind === 'hooks') {
+  app.addHook('onRequest', (request, reply, done) => { done() })
+  app.addHook('onResponse', (request, reply, done) => { done() })
+} else if (kind !== 'none') {
   const { default: corralMetrics } = await import(process.env.METRICS_MODULE ? pathToFileURL(process.env.METRICS_MODULE).href : '@corral/metrics')
-  await app.register(corralMetrics, { httpMetrics: kind !== 'process' && kind !== 'bare', defaultMetrics: kind !== 'http' && kind !== 'bare' })
+  await app.register(corralMetrics, { httpMetrics: kind !== 'process', defaultMetrics: kind !== 'http' })
 }
 app.get('/', async () => ({ hello: 'world' }))
 app.get('/__cpu', async () => { const { user, system } = process.cpuUsage(); return { us: user + system } })
