@@ -40,8 +40,9 @@ type Slotted = FastifyRequest & { [kSlot]: number }
 /**
  * RED metrics: http_requests_total, http_request_duration_seconds and
  * http_requests_in_flight, labelled by method, route pattern (never the raw
- * URL) and status code. The hot path is two hooks and a few map lookups: the
- * series for a (route, method, status) is built once, the request count and
+ * URL) and status code. The hot path is two hooks and one map lookup per
+ * request: the series for a (route, method, status) is built once and the
+ * route remembers the last one it used, the request count and
  * the duration's buckets are plain numbers read when collected, and the
  * duration is the one Fastify already measures (reply.elapsedTime).
  */
