@@ -35,7 +35,8 @@ test('a replacement that never becomes ready is killed and the old worker kept',
   const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-ready-'))
   const flag = path.join(dir, 'ready')
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const { admin, proc } = await startCluster(t, { opts: { readyTimeout: 1500 }, env: { FIXTURE_READY_FILE: flag } })
+  // room for a slow start on a loaded machine; a replacement that never gets ready still fails within it
+  const { admin, proc } = await startCluster(t, { opts: { readyTimeout: 5000 }, env: { FIXTURE_READY_FILE: flag } })
   const before = await pids(admin)
 
   writeFileSync(flag, 'never')
