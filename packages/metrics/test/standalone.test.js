@@ -77,6 +77,26 @@ test('routes can be excluded by pattern or by a predicate; unmatched routes get 
   t.notMatch(listedText, /route="\/prom"/, 'the endpoint is excluded wherever it is')
 })
 
+test('the route label is the full pattern wherever the route was added: before the plugin, under a prefix, with hooks of its own', async (t) => {
+  const app = Fastify()
+  app.get('/early', async () => 'added before the plugin')
+  await app.register(corralMetrics, { exclude: ['/v1/skip'] })
+  await app.register(async (v1) => {
+    v1.get('/users/:id', { onRequest: async () => {} }, async () => 'x')
+    v1.get('/skip', async () => 'y')
+  }, { prefix: '/v1' })
+  app.get('/', { onRequest: [(request, reply, done) => done()] }, async () => 'root')
+  t.teardown(() => app.close())
+  for (const url of ['/early', '/v1/users/1', '/v1/skip', '/']) await app.inject(url)
+  await app.inject({ method: 'HEAD', url: '/v1/users/2' })
+  const text = await scrape(app)
+  t.equal(sample(text, 'http_requests_total', { method: 'GET', route: '/early', status_code: 200 }), 1)
+  t.equal(sample(text, 'http_requests_total', { method: 'GET', route: '/v1/users/:id', status_code: 200 }), 1)
+  t.equal(sample(text, 'http_requests_total', { method: 'HEAD', route: '/v1/users/:id', status_code: 200 }), 1)
+  t.equal(sample(text, 'http_requests_total', { method: 'GET', route: '/', status_code: 200 }), 1)
+  t.notMatch(text, /route="\/v1\/skip"/, 'excluded by its full pattern')
+})
+
 test('the in-flight gauge follows requests, including those the client abandons', async (t) => {
   const app = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
