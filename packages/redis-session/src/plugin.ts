@@ -7,7 +7,7 @@ import { memoryCache, primaryCache, redisCache, type CacheApi } from './cache/in
 import { InvalidOptionError, StoreUnavailableError } from './errors.js'
 import { resolveOptions, type RedisSessionOptions, type ResolvedOptions } from './options.js'
 import { localPubSub, primaryPubSub, redisPubSub, type PubSubApi } from './pubsub/index.js'
-import { redisClient, type RedisClient } from './redis-client.js'
+import { redisClient } from './redis-client.js'
 import type { SessionBackend } from './session/backend.js'
 import { CachedSigner } from './session/cached-signer.js'
 import { MemorySessionBackend } from './session/memory-backend.js'
@@ -56,7 +56,7 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     return {
       kind: 'redis',
       sessions: new RedisSessionBackend(client, opts.prefix),
-      cache: opts.cache === false ? undefined : redisCache(client as RedisClient, `${opts.prefix}cache:`, opts.cache, log),
+      cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log),
       bus,
       close: async () => {
         await bus?.close()
