@@ -77,8 +77,11 @@ export async function startRedisCluster ({ masters = 3, replicas = 1, nodeTimeou
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 })
     await waitFor(async () => {
       const infos = await Promise.all(nodes.map((n) => redisCommand(n.port, 'CLUSTER', 'INFO')))
-      return infos.every((i) => /cluster_state:ok/.test(i) && /cluster_known_nodes:6/.test(i))
-    }, { timeout: 30_000, message: 'cluster_state:ok on every node' })
+      if (!infos.every((i) => /cluster_state:ok/.test(i) && new RegExp(`cluster_known_nodes:${nodes.length}`).test(i))) return false
+      // replicas start as masters and turn into replicas a moment later
+      const roles = await Promise.all(nodes.map((n) => redisCommand(n.port, 'ROLE')))
+      return roles.filter(([role]) => role === 'master').length === masters && roles.every(([role, , state]) => role === 'master' || state === 'connected')
+    }, { timeout: 30_000, message: 'cluster_state:ok and every replica in sync' })
   } catch (err) {
     await close()
     throw err
