@@ -80,7 +80,7 @@ export async function startRedisCluster ({ masters = 3, replicas = 1, nodeTimeou
       if (!infos.every((i) => /cluster_state:ok/.test(i) && new RegExp(`cluster_known_nodes:${nodes.length}`).test(i))) return false
       // replicas start as masters and turn into replicas a moment later
       const roles = await Promise.all(nodes.map((n) => redisCommand(n.port, 'ROLE')))
-      return roles.filter(([role]) => role === 'master').length === masters && roles.every(([role, , state]) => role === 'master' || state === 'connected')
+      return roles.filter(([role]) => role === 'master').length === masters && roles.every(([role, , , state]) => role === 'master' || state === 'connected')
     }, { timeout: 30_000, message: 'cluster_state:ok and every replica in sync' })
   } catch (err) {
     await close()
