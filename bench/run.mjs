@@ -1,18 +1,34 @@
 // `pnpm bench`: every comparison, one after the other, each printing its table and ratios.
-import { spawnSync } from 'node:child_process'
+// The scheduling suite runs under this Node and under the newest LTS (from the npm package `node`).
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const only = process.argv.slice(2)
-const suites = ['cluster-boot', 'redis-session', 'health', 'metrics'].filter((s) => only.length === 0 || only.includes(s))
+const suites = ['cluster-boot', 'scheduling', 'redis-session', 'health', 'metrics'].filter((s) => only.length === 0 || only.includes(s))
+const LTS = process.env.BENCH_LTS ?? '24'
+
+function ltsNode () {
+  try {
+    return execFileSync('npx', ['-y', '-p', `node@${LTS}`, 'node', '-p', 'process.execPath'], { encoding: 'utf8' }).trim()
+  } catch (err) {
+    console.log(`(Node ${LTS} not available: ${err.message.split('\n')[0]})`)
+    return null
+  }
+}
+
 let failed = 0
 for (const suite of suites) {
   const file = path.join(here, `${suite}.mjs`)
   if (!existsSync(file)) continue
-  console.log(`\n# ${suite}`)
-  const { status } = spawnSync(process.execPath, [file], { stdio: 'inherit', cwd: here })
-  if (status !== 0) failed++
+  const nodes = [process.execPath]
+  if (suite === 'scheduling' && !process.version.startsWith(`v${LTS}.`)) nodes.push(ltsNode())
+  for (const node of nodes.filter(Boolean)) {
+    console.log(`\n# ${suite}${nodes.length > 1 ? ` (${node === process.execPath ? process.version : `Node ${LTS}`})` : ''}`)
+    const { status } = spawnSync(node, [file], { stdio: 'inherit', cwd: here })
+    if (status !== 0) failed++
+  }
 }
 process.exit(failed === 0 ? 0 : 1)

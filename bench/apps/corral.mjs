@@ -6,7 +6,8 @@ await boot({
   app: hello,
   workers: Number(process.env.WORKERS),
   port: Number(process.env.PORT),
-  scheduling: process.env.SCHEDULING ?? 'rr',
+  // unset or empty: cluster-boot's own default
+  scheduling: process.env.SCHEDULING || undefined,
   logger: { level: 'warn' },
   admin: process.env.ADMIN_PORT ? { port: Number(process.env.ADMIN_PORT) } : false
 })

@@ -4,6 +4,8 @@ import Fastify from 'fastify'
 export default function hello () {
   const app = Fastify()
   app.get('/', async () => ({ hello: 'world' }))
+  // which worker answered: for the spread of connections over workers
+  app.get('/pid', async () => ({ pid: process.pid }))
   return app
 }
 

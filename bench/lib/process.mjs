@@ -28,9 +28,9 @@ export async function waitForHttp (port, path = '/', timeout = 20_000) {
   throw new Error(`nothing answered on 127.0.0.1:${port}${path} within ${timeout} ms`)
 }
 
-/** Spawns `node file` with env; `stop()` sends SIGTERM and waits for the exit. */
-export function startNode (file, env = {}, { cwd } = {}) {
-  const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+/** Spawns `node file` with env (`node`: another Node binary); `stop()` sends SIGTERM and waits for the exit. */
+export function startNode (file, env = {}, { cwd, node = process.execPath } = {}) {
+  const child = spawn(node, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
   return {
     child,
