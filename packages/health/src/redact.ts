@@ -4,8 +4,8 @@ const MAX_DEPTH = 5
 const CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi
 // password=..., "password":"...", api_key=..., X-Api-Key: ..., access_token=...
 const SECRET_FIELDS = /((?:password|passwd|pwd|secret|token|auth|api[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi
-// Authorization: Bearer ..., Basic ... (the scheme stays, the credentials go)
-const AUTH_SCHEMES = /(\b(?:bearer|basic|token)\s+)[A-Za-z0-9\-._~+/]+=*/gi
+// Authorization: Bearer ..., Basic ..., Digest ... (the scheme stays, the credentials go)
+const AUTH_SCHEMES = /(\b(?:bearer|basic|digest)\s+)[A-Za-z0-9\-._~+/]+=*/gi
 // an observation's key that names a secret: its value is never shown
 const SECRET_KEY = /password|passwd|pwd|secret|token|auth|api[_-]?key/i
 
