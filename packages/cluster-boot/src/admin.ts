@@ -69,7 +69,7 @@ function guard (admin: FastifyInstance, options: ResolvedAdminOptions): void {
   admin.addHook('onRequest', async (request: FastifyRequest) => {
     // DNS rebinding: a page of evil.example resolved to this address still sends its own name
     if (!allowed().has((request.headers.host ?? '').toLowerCase())) throw new AdminHostError()
-    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) throw new AdminUnauthorizedError()
+    if (token !== undefined && !credentialsMatch(request.headers.authorization, token)) throw new AdminUnauthorizedError()
     if (SAFE_METHODS.has(request.method)) return
     // a page can POST a form or a no-cors fetch, but not with a custom header or a JSON type without a CORS preflight we never answer
     const deliberate = request.headers['x-corral-admin'] === '1' || /^application\/json\b/i.test(request.headers['content-type'] ?? '')
@@ -77,7 +77,8 @@ function guard (admin: FastifyInstance, options: ResolvedAdminOptions): void {
     if (!deliberate || (origin !== undefined && !allowed().has(hostOf(origin)))) throw new AdminNotDeliberateError()
   })
   admin.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer')
+    // Basic too: a browser then asks once and sends it with the dashboard's own requests
+    if (reply.statusCode === 401) reply.header('www-authenticate', ['Bearer realm="corral admin"', 'Basic realm="corral admin", charset="UTF-8"'])
   })
 }
 
@@ -86,9 +87,15 @@ function digest (text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
-function bearerMatches (header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer +(\S+)\s*$/i.exec(header ?? '')
-  return match !== null && timingSafeEqual(digest(match[1]), expected)
+/** `Bearer <token>`, or `Basic` with the token as the password (any user name). */
+function credentialsMatch (header: string | undefined, expected: Buffer): boolean {
+  const bearer = /^Bearer +(\S+)\s*$/i.exec(header ?? '')
+  if (bearer !== null) return timingSafeEqual(digest(bearer[1]), expected)
+  const basic = /^Basic +([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '')
+  if (basic === null) return false
+  const pair = Buffer.from(basic[1], 'base64').toString('utf8')
+  const colon = pair.indexOf(':')
+  return colon !== -1 && timingSafeEqual(digest(pair.slice(colon + 1)), expected)
 }
 
 function bracket (host: string): string {

@@ -40,14 +40,18 @@ test('a request naming another host (DNS rebinding) is refused on every admin ro
   }
 })
 
-test('with admin.token every admin route needs the bearer token, and the token is never logged', async (t) => {
+test('with admin.token every admin route needs the token (Bearer, or Basic as the password), and the token is never logged', async (t) => {
   const { admin, proc } = await startCluster(t, { opts: { workers: 1, logger: { level: 'trace' } }, env: { CORRAL_ADMIN_TOKEN: TOKEN } })
   const none = await admin('/supervisor')
   t.equal(none.status, 401)
   t.equal(none.body.code, 'CORRAL_ADMIN_UNAUTHORIZED')
-  t.equal(none.headers['www-authenticate'], 'Bearer')
+  t.match(none.headers['www-authenticate'], /Bearer realm="corral admin".*Basic realm="corral admin"/)
   t.equal((await admin('/supervisor', { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401, 'a wrong token')
-  t.equal((await admin('/supervisor', { headers: { authorization: `Basic ${TOKEN}` } })).status, 401, 'another scheme')
+  t.equal((await admin('/supervisor', { headers: { authorization: `Basic ${TOKEN}` } })).status, 401, 'Basic without user:password')
+  t.equal((await admin('/supervisor', { headers: { authorization: `Digest ${TOKEN}` } })).status, 401, 'another scheme')
+  const basic = (user, password) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` })
+  t.equal((await admin('/supervisor', { headers: basic('admin', 'nope') })).status, 401, 'Basic with a wrong password')
+  t.equal((await admin('/supervisor', { headers: basic('anyone', TOKEN) })).status, 200, 'Basic with the token as password (a browser on the dashboard)')
   t.equal((await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1' } })).status, 401)
   t.equal((await admin('/supervisor', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200)
   const reload = await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1', authorization: `bearer ${TOKEN}` } })
