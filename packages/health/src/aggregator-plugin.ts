@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
 import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
 import { MEDIA_TYPE } from './report.js'
-import { machineStatus, readSlots } from './slot-view.js'
+import { machineStatus, readSlots, unresponsivePids } from './supervisor-view.js'
 
 export interface HealthAggregatorOptions {
   /** path on the admin server (default '/health') */
@@ -52,11 +52,12 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
     logLevel: 'silent',
     handler: async (_request, reply) => {
       const now = Date.now()
+      const state = supervisor.state()
+      const hung = unresponsivePids(state)
       const workers = [...latest.values()]
-        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter, ageMs: now - w.at }))
+        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter && !hung.has(w.pid), ageMs: now - w.at }))
         .sort((a, b) => a.slot - b.slot)
       const ready = workers.filter((w) => w.ready).length
-      const state = supervisor.state()
       const slots = readSlots(state, now)
       const backoff = slots.filter((s) => s.status === 'backoff')
       const status = machineStatus(ready, state.workers.length, slots)

@@ -110,3 +110,18 @@ t.test('a crash-looping slot in backoff makes the machine view warn while the ot
   t.equal(healed.status, 'pass')
   t.equal(healed.checks['slots:backoff'], undefined)
 })
+
+t.test('a worker the supervisor marks unresponsive is not counted ready, however fresh its last report', async (t) => {
+  const state = { workers: [{ slot: 0, pid: 201, state: 'ready' }, { slot: 1, pid: 202, state: 'unresponsive' }] }
+  const { supervisor, report } = standInSupervisor(state)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(healthAggregator)
+  t.teardown(() => admin.close())
+  report(0, 201)
+  report(1, 202)
+  const body = (await admin.inject('/health')).json()
+  t.equal(body.status, 'warn')
+  t.same(body.workers.map((w) => [w.slot, w.ready]), [[0, true], [1, false]])
+  t.equal(body.checks['workers:ready'][0].observedValue, 1)
+})

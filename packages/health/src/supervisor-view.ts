@@ -17,6 +17,22 @@ export interface SlotView {
 
 const SLOT_STATUSES = new Set(['up', 'starting', 'backoff'])
 
+/**
+ * Pids of workers the supervisor marks 'unresponsive' (no heartbeat for its
+ * hangTimeout, in supervisors that detect hangs): not ready, whatever their
+ * last report said, since a blocked worker stops reporting but its last
+ * report stays fresh for `staleAfter`.
+ */
+export function unresponsivePids (state: unknown): Set<number> {
+  const workers = (state as { workers?: unknown } | null)?.workers
+  const pids = new Set<number>()
+  if (!Array.isArray(workers)) return pids
+  for (const w of workers as Array<{ state?: unknown, pid?: unknown } | null>) {
+    if (w !== null && typeof w === 'object' && w.state === 'unresponsive' && typeof w.pid === 'number') pids.add(w.pid)
+  }
+  return pids
+}
+
 /** The slots of `supervisor.state()`, or [] when it lists none. */
 export function readSlots (state: unknown, now = Date.now()): SlotView[] {
   const slots = (state as { slots?: unknown } | null)?.slots
