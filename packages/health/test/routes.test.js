@@ -127,14 +127,16 @@ t.test('redaction covers bearer tokens, api_key= and token= values, in outputs a
         observedValue: { url: 'redis://default:secret5@cache:6379', nested: ['token=secret6'], password: 'secret7', count: 3 },
         output: 'X-Api-Key: secret8'
       }),
-      text: async () => ({ observedValue: 'Bearer secret9' })
+      text: async () => ({ observedValue: 'Bearer secret9' }),
+      deep: async () => ({ observedValue: { a: { b: { c: { d: { e: { f: 'password=secret10' } } } } } } })
     }
   })
   const res = await app.inject('/health')
-  for (let i = 1; i <= 9; i++) t.notMatch(res.body, new RegExp(`secret${i}`), `secret${i} redacted`)
+  for (let i = 1; i <= 10; i++) t.notMatch(res.body, new RegExp(`secret${i}`), `secret${i} redacted`)
   const body = res.json()
   t.match(body.checks['observed:status'][0].observedValue, { url: 'redis://***@cache:6379', count: 3 }, 'the rest of an observation stays')
   t.match(body.checks['http:status'][0].output, /Bearer \*\*\*/)
+  t.same(body.checks['deep:status'][0].observedValue, { a: { b: { c: { d: { e: '[nested]' } } } } }, 'past five levels an observation is cut, not walked')
 })
 
 t.test('paths and prefix are options', async (t) => {

@@ -32,7 +32,6 @@ async function untilReady (client: PingClient, signal: AbortSignal): Promise<voi
       removeListener('ready', ready)
       reject(signal.reason)
     }
-    if (signal.aborted) return abort()
     once('ready', ready)
     signal.addEventListener('abort', abort, { once: true })
   })
