@@ -1,5 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import os from 'node:os'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError } from './errors.js'
+import type { ResolvedAdminOptions } from './options.js'
 import type { Supervisor } from './supervisor.js'
 
 declare module 'fastify' {
@@ -10,18 +14,24 @@ declare module 'fastify' {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
+const WILDCARD = new Set(['0.0.0.0', '::'])
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
  * The primary's admin HTTP instance. Other packages register their primary
  * side on it (metrics aggregator, health view, session host); it only
- * listens when an admin port is configured.
+ * listens when an admin port is configured. Every route, theirs too, is
+ * guarded: a Host naming this server, the bearer token when one is set, and
+ * for mutating requests a sign that no web page sent them.
  */
-export function createAdmin (supervisor: Supervisor, log: Logger): FastifyInstance {
+export function createAdmin (supervisor: Supervisor, log: Logger, options: ResolvedAdminOptions | false = false): FastifyInstance {
   const admin: FastifyInstance = Fastify({
     // request lines at info would drown the log in scrapes and probes
     loggerInstance: log.child({ component: 'admin' }, { level: 'warn' }) as FastifyBaseLogger
   })
   admin.decorate('supervisor', supervisor)
+  if (options !== false) guard(admin, options)
 
   admin.get('/supervisor', async () => supervisor.state())
 
@@ -31,6 +41,66 @@ export function createAdmin (supervisor: Supervisor, log: Logger): FastifyInstan
     return reply.code(result.ok ? 200 : 500).send(result)
   })
   return admin
+}
+
+function guard (admin: FastifyInstance, options: ResolvedAdminOptions): void {
+  const token = options.token === undefined ? undefined : digest(options.token)
+  let names: Set<string> | undefined
+  // once listening: the real port (admin.port may be 0) and, bound to every interface, this machine's addresses
+  const allowed = (): Set<string> => {
+    if (names !== undefined) return names
+    const address = admin.server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : options.port
+    const hosts = new Set(isLoopback(options.host) ? LOOPBACK_NAMES : [bracket(options.host)])
+    if (WILDCARD.has(options.host)) {
+      for (const name of LOOPBACK_NAMES) hosts.add(name)
+      hosts.add(os.hostname().toLowerCase())
+      for (const list of Object.values(os.networkInterfaces())) for (const i of list ?? []) hosts.add(bracket(i.address))
+    }
+    names = new Set(options.allowedHosts)
+    for (const h of hosts) names.add(`${h}:${port}`)
+    for (const h of options.allowedHosts) if (!h.includes(':') || h.startsWith('[')) names.add(`${h}:${port}`)
+    return names
+  }
+  const hostOf = (value: string): string => {
+    try { return new URL(value).host.toLowerCase() } catch { return '' }
+  }
+
+  admin.addHook('onRequest', async (request: FastifyRequest) => {
+    // DNS rebinding: a page of evil.example resolved to this address still sends its own name
+    if (!allowed().has((request.headers.host ?? '').toLowerCase())) throw new AdminHostError()
+    if (token !== undefined && !credentialsMatch(request.headers.authorization, token)) throw new AdminUnauthorizedError()
+    if (SAFE_METHODS.has(request.method)) return
+    // a page can POST a form or a no-cors fetch, but not with a custom header or a JSON type without a CORS preflight we never answer
+    const deliberate = request.headers['x-corral-admin'] === '1' || /^application\/json\b/i.test(request.headers['content-type'] ?? '')
+    const origin = request.headers.origin
+    if (!deliberate || (origin !== undefined && !allowed().has(hostOf(origin)))) throw new AdminNotDeliberateError()
+  })
+  admin.addHook('onSend', async (request, reply) => {
+    // Basic too: a browser then asks once and sends it with the dashboard's own requests
+    if (reply.statusCode === 401) reply.header('www-authenticate', ['Bearer realm="corral admin"', 'Basic realm="corral admin", charset="UTF-8"'])
+  })
+}
+
+// equal-length digests, so the comparison takes the same time whatever the input
+function digest (text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+/** `Bearer <token>`, or `Basic` with the token as the password (any user name). */
+function credentialsMatch (header: string | undefined, expected: Buffer): boolean {
+  const bearer = /^Bearer +(\S+)\s*$/i.exec(header ?? '')
+  if (bearer !== null) return timingSafeEqual(digest(bearer[1]), expected)
+  const basic = /^Basic +([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '')
+  if (basic === null) return false
+  const pair = Buffer.from(basic[1], 'base64').toString('utf8')
+  const colon = pair.indexOf(':')
+  return colon !== -1 && timingSafeEqual(digest(pair.slice(colon + 1)), expected)
+}
+
+function bracket (host: string): string {
+  const lower = host.toLowerCase()
+  return lower.includes(':') && !lower.startsWith('[') ? `[${lower}]` : lower
 }
 
 export function isLoopback (host: string): boolean {

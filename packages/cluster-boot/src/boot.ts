@@ -34,7 +34,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   opts.env.CORRAL_SCHEDULING = scheduling
 
   const supervisor = new Supervisor(opts, log)
-  const admin = createAdmin(supervisor, log)
+  const admin = createAdmin(supervisor, log, opts.admin)
   if (opts.primary !== undefined) await opts.primary(admin)
   if (opts.admin !== false) {
     if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: protect it')

@@ -6,7 +6,7 @@ import { boot } from './boot.js'
 import type { AppFactory, BootOptions, Scheduling } from './options.js'
 
 const USAGE = `Usage: corral start <app.js> [options]
-       corral reload --admin-port <port> [--host <host>]
+       corral reload --admin-port <port> [--host <host>] [--token <token>]
 
 The module's default export (or its export "app") is a function that returns
 a Fastify instance. One worker per slot serves it on a shared port.
@@ -22,15 +22,19 @@ Options:
       --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
       --scheduling <mode>   rr | none | reuseport (default rr)
       --admin-port <port>   the primary's admin server (POST /reload)
+      --token <token>       reload: the admin server's bearer token (default: env CORRAL_ADMIN_TOKEN)
   -h, --help
 
 \`corral reload\` asks a running primary's admin server for a rolling reload
-and exits 0 when every worker was replaced. Signals to the primary do the
-same: SIGHUP reloads with zero downtime, SIGTERM/SIGINT stop.`
+and exits 0 when every worker was replaced; it sends the admin token from
+--token or CORRAL_ADMIN_TOKEN (prefer the variable: arguments show in ps);
+\`corral start\` takes its admin token from CORRAL_ADMIN_TOKEN. Signals to
+the primary do the same: SIGHUP reloads with zero downtime, SIGTERM/SIGINT
+stop.`
 
 type Command =
   | { command: 'start', file: string, options: Omit<BootOptions, 'app'> }
-  | { command: 'reload', url: string }
+  | { command: 'reload', url: string, token: string | undefined }
   | { help: true }
 
 export function parseCli (argv: string[]): Command {
@@ -48,12 +52,15 @@ export function parseCli (argv: string[]): Command {
       'restart-delay': { type: 'string' },
       scheduling: { type: 'string' },
       'admin-port': { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help === true) return { help: true }
   if (positionals[0] === 'reload' && values['admin-port'] !== undefined) {
-    return { command: 'reload', url: `http://${values.host ?? '127.0.0.1'}:${values['admin-port']}/reload` }
+    const host = values.host ?? '127.0.0.1'
+    const token = values.token ?? (process.env.CORRAL_ADMIN_TOKEN === '' ? undefined : process.env.CORRAL_ADMIN_TOKEN)
+    return { command: 'reload', url: `http://${host.includes(':') ? `[${host}]` : host}:${values['admin-port']}/reload`, token }
   }
   if (positionals[0] !== 'start' || positionals[1] === undefined) return { help: true }
   const number = (v: string | undefined): number | undefined => v === undefined ? undefined : Number(v)
@@ -82,9 +89,12 @@ async function loadFactory (file: string): Promise<AppFactory> {
   return factory as AppFactory
 }
 
-async function reload (url: string): Promise<void> {
+async function reload (url: string, token: string | undefined): Promise<void> {
+  // the admin server refuses a mutating request without this header: a web page cannot send it
+  const headers: Record<string, string> = { 'x-corral-admin': '1' }
+  if (token !== undefined) headers.authorization = `Bearer ${token}`
   try {
-    const res = await fetch(url, { method: 'POST' })
+    const res = await fetch(url, { method: 'POST', headers })
     const body = await res.text()
     process.stdout.write(`${body}\n`)
     process.exit(res.ok ? 0 : 1)
@@ -106,7 +116,7 @@ async function main (): Promise<void> {
     process.stdout.write(`${USAGE}\n`)
     process.exit(process.argv.includes('-h') || process.argv.includes('--help') ? 0 : 2)
   }
-  if (parsed.command === 'reload') return reload(parsed.url)
+  if (parsed.command === 'reload') return reload(parsed.url, parsed.token)
   const { file, options } = parsed
   try {
     await boot({ ...options, app: async (worker) => (await loadFactory(file))(worker) })

@@ -42,3 +42,24 @@ export const CrashLoopError = createError(
   'Workers exited %d times within %d ms: crash loop, not forking any more',
   500
 )
+
+/** An admin request whose Host header names another server (DNS rebinding). */
+export const AdminHostError = createError(
+  'CORRAL_ADMIN_HOST',
+  'The Host header does not name this admin server',
+  421
+)
+
+/** An admin request without the bearer token `admin.token` asks for. */
+export const AdminUnauthorizedError = createError(
+  'CORRAL_ADMIN_UNAUTHORIZED',
+  'This admin server needs Authorization: Bearer <admin.token>',
+  401
+)
+
+/** A mutating admin request a web page could have sent: no admin header, no JSON body, or a foreign Origin. */
+export const AdminNotDeliberateError = createError(
+  'CORRAL_ADMIN_NOT_DELIBERATE',
+  'A mutating admin request needs the header "x-corral-admin: 1" (or a JSON body) and no foreign Origin',
+  403
+)

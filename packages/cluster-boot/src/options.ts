@@ -1,6 +1,7 @@
 import os from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { Logger, LoggerOptions } from 'pino'
+import { isLoopback } from './admin.js'
 import { InvalidOptionError } from './errors.js'
 import type { WorkerContext } from './worker-context.js'
 
@@ -17,6 +18,17 @@ export interface AdminOptions {
   port: number
   /** interface it binds; loopback unless you say otherwise (default '127.0.0.1') */
   host?: string
+  /** bearer token every admin request must carry (default: env CORRAL_ADMIN_TOKEN); required beyond loopback */
+  token?: string
+  /** more names the admin server answers to in the Host header, e.g. 'admin.internal' or 'admin.internal:9100' */
+  allowedHosts?: string[]
+}
+
+export interface ResolvedAdminOptions {
+  port: number
+  host: string
+  token: string | undefined
+  allowedHosts: string[]
 }
 
 export interface BootOptions {
@@ -77,7 +89,7 @@ export interface ResolvedOptions {
   statsInterval: number
   idleCloseDelay: number
   logger: Logger | LoggerOptions | false
-  admin: Required<AdminOptions> | false
+  admin: ResolvedAdminOptions | false
   primary: PrimarySetup | undefined
   env: Record<string, string>
 }
@@ -128,6 +140,29 @@ function host (name: string, value: unknown, fallback: string): string {
   return value
 }
 
+const MIN_TOKEN = 16
+
+/** The admin server's options; a token is required once it listens beyond loopback, and never shown in an error. */
+function adminOptions (value: BootOptions['admin'], env: NodeJS.ProcessEnv): ResolvedAdminOptions | false {
+  if (value === undefined || value === false) return false
+  if (value === null || typeof value !== 'object') fail('admin', 'an object { port, host?, token?, allowedHosts? } or false', value)
+  const port = integer('admin.port', value.port, NaN, 0, 65535)
+  if (Number.isNaN(port)) fail('admin.port', 'an integer from 0 to 65535', undefined)
+  const adminHost = host('admin.host', value.host, '127.0.0.1')
+  const fromEnv = value.token === undefined && env.CORRAL_ADMIN_TOKEN !== undefined && env.CORRAL_ADMIN_TOKEN !== ''
+  const token = value.token ?? (fromEnv ? env.CORRAL_ADMIN_TOKEN : undefined)
+  const tokenName = fromEnv ? 'CORRAL_ADMIN_TOKEN' : 'admin.token'
+  if (token !== undefined && (typeof token !== 'string' || token.length < MIN_TOKEN || /\s/.test(token))) {
+    throw new InvalidOptionError(tokenName, `a secret of at least ${MIN_TOKEN} characters without spaces`, typeof token === 'string' ? `${token.length} characters (not shown)` : typeof token)
+  }
+  if (token === undefined && !isLoopback(adminHost)) {
+    throw new InvalidOptionError('admin.token', `a token (or env CORRAL_ADMIN_TOKEN) when the admin server listens beyond loopback (admin.host ${JSON.stringify(adminHost)})`, 'none')
+  }
+  const allowedHosts = value.allowedHosts ?? []
+  if (!Array.isArray(allowedHosts) || !allowedHosts.every((h) => typeof h === 'string' && h !== '')) fail('admin.allowedHosts', 'an array of host names', allowedHosts)
+  return { port, host: adminHost, token, allowedHosts: allowedHosts.map((h) => h.toLowerCase()) }
+}
+
 /** Reads and checks every option once, with its default, so a bad value fails before anything forks. */
 export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
@@ -139,15 +174,7 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
   const logger = opts.logger ?? {}
   if (logger !== false && (logger === null || typeof logger !== 'object')) fail('logger', 'a pino logger, pino options or false', logger)
 
-  let admin: Required<AdminOptions> | false = false
-  if (opts.admin !== undefined && opts.admin !== false) {
-    if (opts.admin === null || typeof opts.admin !== 'object') fail('admin', 'an object { port, host? } or false', opts.admin)
-    admin = {
-      port: integer('admin.port', opts.admin.port, NaN, 0, 65535),
-      host: host('admin.host', opts.admin.host, '127.0.0.1')
-    }
-    if (Number.isNaN(admin.port)) fail('admin.port', 'an integer from 0 to 65535', undefined)
-  }
+  const admin = adminOptions(opts.admin, env)
   if (opts.primary !== undefined && typeof opts.primary !== 'function') fail('primary', 'a function', opts.primary)
   if (opts.env !== undefined && (opts.env === null || typeof opts.env !== 'object')) fail('env', 'an object of strings', opts.env)
 

@@ -54,7 +54,7 @@ test('defaults are spelled out', async (t) => {
     admin: false
   })
   t.ok(opts.workers >= 1, "'max' by default")
-  t.same(resolveOptions({ app, admin: { port: 0 } }, {}).admin, { port: 0, host: '127.0.0.1' }, 'admin binds loopback by default')
+  t.same(resolveOptions({ app, admin: { port: 0 } }, {}).admin, { port: 0, host: '127.0.0.1', token: undefined, allowedHosts: [] }, 'admin binds loopback by default')
 })
 
 test('memory sizes read like PM2', async (t) => {

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
 import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
 import { MEDIA_TYPE } from './report.js'
+import { machineStatus, readSlots, unresponsivePids } from './supervisor-view.js'
 
 export interface HealthAggregatorOptions {
   /** path on the admin server (default '/health') */
@@ -17,7 +18,8 @@ interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
 /**
  * The primary's view of the machine: each worker's last readiness report
  * (pushed over the IPC bus) and the supervisor's state, at `GET /health` on
- * the admin server; 503 when no worker is ready.
+ * the admin server; 503 when no worker is ready, warn while a slot is short
+ * of a ready worker or backing off after crashes.
  */
 async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
   const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
@@ -50,19 +52,24 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
     logLevel: 'silent',
     handler: async (_request, reply) => {
       const now = Date.now()
+      const state = supervisor.state()
+      const hung = unresponsivePids(state)
       const workers = [...latest.values()]
-        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter, ageMs: now - w.at }))
+        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter && !hung.has(w.pid), ageMs: now - w.at }))
         .sort((a, b) => a.slot - b.slot)
       const ready = workers.filter((w) => w.ready).length
-      const state = supervisor.state()
-      const status = ready === 0 ? 'fail' : ready < state.workers.length ? 'warn' : 'pass'
+      const slots = readSlots(state, now)
+      const backoff = slots.filter((s) => s.status === 'backoff')
+      const status = machineStatus(ready, state.workers.length, slots)
       reply.code(status === 'fail' ? 503 : 200).type(MEDIA_TYPE).header('cache-control', 'no-store')
       if (status === 'fail') reply.header('retry-after', '5')
       return {
         status,
         checks: {
-          'workers:ready': [{ status, observedValue: ready, observedUnit: 'workers', time: new Date(now).toISOString() }]
+          'workers:ready': [{ status, observedValue: ready, observedUnit: 'workers', time: new Date(now).toISOString() }],
+          ...(backoff.length > 0 ? { 'slots:backoff': [{ status: 'warn', observedValue: backoff.length, observedUnit: 'slots', time: new Date(now).toISOString() }] } : {})
         },
+        ...(slots.length > 0 ? { slots } : {}),
         workers: workers.map(({ slot, pid, status, draining, ready, ageMs }) => ({ slot, pid, status, draining, ready, ageMs })),
         supervisor: { stopping: supervisor.stopping, workers: state.workers.length },
         droppedReports: dropped

@@ -1,6 +1,6 @@
 import { CheckTimeoutError } from './errors.js'
 import type { CheckFn, CheckOptions, RegisteredCheck } from './check.js'
-import { redact } from './redact.js'
+import { redact, redactValue } from './redact.js'
 
 export type Status = 'pass' | 'warn' | 'fail'
 
@@ -70,18 +70,18 @@ export class CheckRunner {
 
 async function runOne (check: RegisteredCheck): Promise<CheckOutcome> {
   const started = Date.now()
-  let timer: NodeJS.Timeout | undefined
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new CheckTimeoutError(check.timeout)), check.timeout)
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  timedOut.catch(() => {})
   const outcome: CheckOutcome = { name: check.name, measurement: check.measurement, critical: check.critical, status: 'pass', time: '' }
   try {
-    const result = await Promise.race([
-      Promise.resolve().then(check.fn),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new CheckTimeoutError(check.timeout)), check.timeout)
-      })
-    ])
+    const result = await Promise.race([Promise.resolve({ signal: controller.signal }).then(check.fn), timedOut])
     if (result !== undefined && result !== null && typeof result === 'object') {
       if (result.status === 'warn') outcome.status = 'warn'
-      if (result.observedValue !== undefined) outcome.observedValue = result.observedValue
+      if (result.observedValue !== undefined) outcome.observedValue = redactValue(result.observedValue)
       if (result.observedUnit !== undefined) outcome.observedUnit = result.observedUnit
       if (typeof result.output === 'string') outcome.output = redact(result.output)
     }

@@ -7,8 +7,11 @@ export interface CheckResult {
   output?: string
 }
 
+/** What a check is given: `signal` aborts when its timeout passes, so a wait it started can stop listening. */
+export interface CheckContext { signal: AbortSignal }
+
 /** Any async function is a check: it passes by resolving, warns by resolving `{ status: 'warn' }`, fails by throwing. */
-export type CheckFn = () => Promise<CheckResult | void> | CheckResult | void
+export type CheckFn = (context: CheckContext) => Promise<CheckResult | void> | CheckResult | void
 
 export interface CheckOptions {
   /** a critical check that fails makes the instance not ready; a non-critical one only warns (default true) */

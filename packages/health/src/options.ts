@@ -17,7 +17,7 @@ export interface HealthOptions {
   shutdownDelay?: number
   /** seconds in the Retry-After of a 503 (default 5) */
   retryAfter?: number
-  /** who may see check outputs and observed values (default: loopback callers) */
+  /** who may see check outputs and observed values (default: loopback callers on the socket itself, with no proxy headers) */
   exposeDetails?: (request: FastifyRequest) => boolean
   /** log probe requests like any other (default false: a probe every second would drown the log) */
   logProbes?: boolean
@@ -38,9 +38,17 @@ export interface ResolvedOptions {
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
+// set by a proxy in front: the socket's loopback address is then the proxy's, not the caller's
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip']
 
+/**
+ * The default `exposeDetails`: a caller on this host, talking to the socket
+ * directly. Read from the socket, never `request.ip`, which under
+ * `trustProxy` is whatever X-Forwarded-For says.
+ */
 export function isLoopback (request: FastifyRequest): boolean {
-  return LOOPBACK.test(request.ip)
+  if (!LOOPBACK.test(request.socket.remoteAddress ?? '')) return false
+  return PROXY_HEADERS.every((name) => request.headers[name] === undefined)
 }
 
 function fail (name: string, message: string): never {

@@ -2,6 +2,8 @@ import t from 'tap'
 import { rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import Fastify from 'fastify'
+import { healthAggregator } from '@corral/health'
 import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
 
 const fixture = new URL('./fixtures/cluster.mjs', import.meta.url).pathname
@@ -57,4 +59,69 @@ t.test('no worker ready: 503', async (t) => {
   t.equal(res.status, 503)
   t.equal(res.body.status, 'fail')
   t.equal(res.headers['retry-after'], '5')
+})
+
+// A stand-in for the supervisor: cluster-boot's own does not list slots in every version, and
+// the aggregator must read `state().slots` when it is there (and carry on when it is not).
+function standInSupervisor (state) {
+  const handlers = []
+  return {
+    supervisor: {
+      stopping: false,
+      bus: { on: (_ns, fn) => { handlers.push(fn); return () => {} } },
+      on () {},
+      off () {},
+      state: () => state
+    },
+    report: (slot, pid) => { for (const fn of handlers) fn({ status: 'pass', draining: false, at: Date.now() }, { slot, pid }) }
+  }
+}
+
+t.test('a crash-looping slot in backoff makes the machine view warn while the other workers serve', async (t) => {
+  const ready = { slot: 0, pid: 101, state: 'ready' }
+  const state = {
+    workers: [ready],
+    slots: [
+      { slot: 0, status: 'up', crashes: 0 },
+      { slot: 1, status: 'backoff', crashes: 4, respawnAt: Date.now() + 8000, lastError: 'connect postgres://app:hunter2@db/x refused' },
+      { slot: 'x', status: 'nonsense' }
+    ]
+  }
+  const { supervisor, report } = standInSupervisor(state)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(healthAggregator)
+  t.teardown(() => admin.close())
+  report(0, 101)
+  const res = await admin.inject('/health')
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.equal(body.status, 'warn')
+  t.match(body.checks['slots:backoff'][0], { status: 'warn', observedValue: 1 })
+  t.equal(body.slots.length, 2, 'a malformed slot entry is skipped')
+  t.match(body.slots[1], { slot: 1, status: 'backoff', crashes: 4, respawnInMs: Number })
+  t.ok(body.slots[1].respawnInMs > 0 && body.slots[1].respawnInMs <= 8000)
+  t.notMatch(res.body, /hunter2/, 'the last error is redacted')
+
+  state.slots[1] = { slot: 1, status: 'up', crashes: 0 }
+  state.workers.push({ slot: 1, pid: 102, state: 'ready' })
+  report(1, 102)
+  const healed = (await admin.inject('/health')).json()
+  t.equal(healed.status, 'pass')
+  t.equal(healed.checks['slots:backoff'], undefined)
+})
+
+t.test('a worker the supervisor marks unresponsive is not counted ready, however fresh its last report', async (t) => {
+  const state = { workers: [{ slot: 0, pid: 201, state: 'ready' }, { slot: 1, pid: 202, state: 'unresponsive' }] }
+  const { supervisor, report } = standInSupervisor(state)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(healthAggregator)
+  t.teardown(() => admin.close())
+  report(0, 201)
+  report(1, 202)
+  const body = (await admin.inject('/health')).json()
+  t.equal(body.status, 'warn')
+  t.same(body.workers.map((w) => [w.slot, w.ready]), [[0, true], [1, false]])
+  t.equal(body.checks['workers:ready'][0].observedValue, 1)
 })

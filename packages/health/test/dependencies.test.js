@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { corralHealth, eventLoopCheck, memoryCheck, postgresCheck, redisCheck } from '@corral/health'
-import { DATABASE_URL, freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { DATABASE_URL, REDIS_URL, freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
 
 t.test('a Redis stopped then restarted: ready goes 503 then back to 200, live stays 200', async (t) => {
   const server = await startRedisServer()
@@ -27,6 +27,53 @@ t.test('a Redis stopped then restarted: ready goes 503 then back to 200, live st
   await server.start()
   await waitFor(async () => (await app.inject('/health/ready')).statusCode === 200, { message: 'ready again' })
   t.pass('ready again on its own')
+})
+
+t.test('a Redis client still connecting makes the first probe wait for it, not fail', async (t) => {
+  const app = Fastify()
+  const clients = [
+    new Redis(REDIS_URL, { enableOfflineQueue: false }),
+    new Redis(REDIS_URL, { enableOfflineQueue: false, lazyConnect: true })
+  ]
+  t.teardown(() => { for (const c of clients) c.disconnect() })
+  await app.register(corralHealth, { timeout: 5000, checks: { eager: redisCheck(clients[0]), lazy: redisCheck(clients[1]) } })
+  t.teardown(() => app.close())
+  t.equal(clients[0].status, 'connecting', 'the probe comes while the client connects')
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.json().checks['eager:responseTime'][0].status, 'pass')
+  t.equal(res.json().checks['lazy:responseTime'][0].status, 'pass', 'a lazy client is connected by the check')
+  t.equal(clients[0].listenerCount('ready'), 0, 'no listener left behind')
+})
+
+t.test('a Redis client that never gets ready fails within the check timeout and leaves no listener', async (t) => {
+  const closedPort = await freePort()
+  const redis = new Redis({ port: closedPort, enableOfflineQueue: false, retryStrategy: () => 50 })
+  redis.on('error', () => {})
+  t.teardown(() => redis.disconnect())
+  const app = Fastify()
+  await app.register(corralHealth, { cacheMs: 0, checks: { redis: { ...redisCheck(redis), timeout: 300 } } })
+  t.teardown(() => app.close())
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject('/health')
+    t.equal(res.statusCode, 503)
+    t.match(res.json().checks['redis:responseTime'][0].output, /timed out after 300 ms/)
+  }
+  // ioredis keeps one 'ready' listener of its own while a connection attempt is under way
+  t.ok(redis.listenerCount('ready') <= 1, 'each timed-out wait removed its listener')
+})
+
+t.test('Postgres: a pg Pool and a pg Client created just before the first probe pass it', async (t) => {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 })
+  t.teardown(() => pool.end())
+  const client = new pg.Client({ connectionString: DATABASE_URL })
+  const connecting = client.connect()
+  t.teardown(async () => { await connecting.catch(() => {}); await client.end() })
+  const app = Fastify()
+  await app.register(corralHealth, { timeout: 5000, checks: { pool: postgresCheck(pool), client: postgresCheck(client) } })
+  t.teardown(() => app.close())
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200, res.body)
 })
 
 t.test('Postgres: SELECT 1 on a pg Pool; a refused connection fails without leaking the password', async (t) => {

@@ -100,6 +100,45 @@ t.test('outputs never carry credentials', async (t) => {
   t.match(text, /postgres:\/\/\*\*\*@db\.internal/)
 })
 
+t.test('details are hidden behind a same-host proxy, and a spoofed X-Forwarded-For under trustProxy earns none', async (t) => {
+  const checks = { db: async () => { throw new Error('refused') } }
+  const app = await build(t, { checks }, { trustProxy: true })
+  t.ok((await app.inject({ url: '/health', remoteAddress: '127.0.0.1' })).json().checks, 'a direct loopback caller sees details')
+  const proxied = [
+    { 'x-forwarded-for': '127.0.0.1' },
+    { 'x-forwarded-for': '203.0.113.9' },
+    { forwarded: 'for=127.0.0.1' },
+    { 'x-real-ip': '127.0.0.1' }
+  ]
+  for (const headers of proxied) {
+    for (const remoteAddress of ['127.0.0.1', '::1', '10.0.0.1']) {
+      const res = await app.inject({ url: '/health', remoteAddress, headers })
+      t.same(res.json(), { status: 'fail' }, `${remoteAddress} with ${JSON.stringify(headers)}: status only`)
+    }
+  }
+})
+
+t.test('redaction covers bearer tokens, api_key= and token= values, in outputs and observed values', async (t) => {
+  const app = await build(t, {
+    checks: {
+      http: async () => { throw new Error('GET https://api.example/x failed: Authorization: Bearer eyJhbGciOi.secret1 rejected') },
+      query: async () => { throw new Error('https://api.example/v1?api_key=secret2&x=1 and apikey: secret3, access_token=secret4') },
+      observed: async () => ({
+        observedValue: { url: 'redis://default:secret5@cache:6379', nested: ['token=secret6'], password: 'secret7', count: 3 },
+        output: 'X-Api-Key: secret8'
+      }),
+      text: async () => ({ observedValue: 'Bearer secret9' }),
+      deep: async () => ({ observedValue: { a: { b: { c: { d: { e: { f: 'password=secret10' } } } } } } })
+    }
+  })
+  const res = await app.inject('/health')
+  for (let i = 1; i <= 10; i++) t.notMatch(res.body, new RegExp(`secret${i}`), `secret${i} redacted`)
+  const body = res.json()
+  t.match(body.checks['observed:status'][0].observedValue, { url: 'redis://***@cache:6379', count: 3 }, 'the rest of an observation stays')
+  t.match(body.checks['http:status'][0].output, /Bearer \*\*\*/)
+  t.same(body.checks['deep:status'][0].observedValue, { a: { b: { c: { d: { e: '[nested]' } } } } }, 'past five levels an observation is cut, not walked')
+})
+
 t.test('paths and prefix are options', async (t) => {
   const app = await build(t, { prefix: '/_', paths: { live: '/alive', ready: '/ok', details: '/full' } })
   for (const url of ['/_/alive', '/_/ok', '/_/full']) t.equal((await app.inject(url)).statusCode, 200, url)

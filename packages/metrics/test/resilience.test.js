@@ -68,7 +68,7 @@ test('a graceful stop loses nothing: the last counts are pushed on drain and on 
   await sleep(200)
   t.equal(sample(await scrape(), 'http_requests_total', USERS), undefined, 'nothing pushed yet')
 
-  const reload = await admin('/reload', { method: 'POST' })
+  const reload = await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1' } })
   t.equal(reload.status, 200, 'every worker was replaced gracefully')
   t.equal((await slow).status, 200, 'the in-flight request finished')
 

@@ -1,0 +1,111 @@
+import { test } from 'tap'
+import { resolveOptions } from '@corral/cluster-boot'
+import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
+import { fixture, startCluster } from './fixtures/cluster.js'
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const TOKEN = 'test-admin-token-0123456789abcdef'
+const app = () => {}
+
+test('a cross-site POST /reload (no admin header, no JSON body) is refused with a code, and nothing reloads', async (t) => {
+  const { adminPort } = await startCluster(t, { opts: { workers: 1 } })
+  // not the fixture's admin(), which adds the admin header to a POST
+  const admin = (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {
+    const res = await admin('/reload', { method: 'POST', headers, body: headers['content-type'] ? 'a=1' : undefined })
+    t.equal(res.status, 403, JSON.stringify(headers))
+    t.equal(res.body.code, 'CORRAL_ADMIN_NOT_DELIBERATE')
+  }
+  const origin = await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1', origin: 'https://evil.example' } })
+  t.equal(origin.status, 403, 'a request from a foreign page is refused even with the header')
+  t.equal((await admin('/supervisor')).body.reloads, 0, 'no reload ran')
+
+  const deliberate = await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1' } })
+  t.equal(deliberate.status, 200)
+  const json = await admin('/reload', { method: 'POST', body: {} })
+  t.equal(json.status, 200, 'a JSON body is deliberate too')
+  t.equal((await admin('/supervisor')).body.reloads, 2)
+})
+
+test('a request naming another host (DNS rebinding) is refused on every admin route', async (t) => {
+  const { admin, adminPort } = await startCluster(t, { opts: { workers: 1 } })
+  for (const host of ['evil.example', `evil.example:${adminPort}`, `127.0.0.1:${adminPort + 1}`]) {
+    const get = await admin('/supervisor', { headers: { host } })
+    t.equal(get.status, 421, `GET with Host ${host}`)
+    t.equal(get.body.code, 'CORRAL_ADMIN_HOST')
+    t.equal((await admin('/reload', { method: 'POST', headers: { host, 'x-corral-admin': '1' } })).status, 421, `POST with Host ${host}`)
+  }
+  for (const host of [`127.0.0.1:${adminPort}`, `localhost:${adminPort}`]) {
+    t.equal((await admin('/supervisor', { headers: { host } })).status, 200, `Host ${host}`)
+  }
+})
+
+test('with admin.token every admin route needs the token (Bearer, or Basic as the password), and the token is never logged', async (t) => {
+  const { admin, proc } = await startCluster(t, { opts: { workers: 1, logger: { level: 'trace' } }, env: { CORRAL_ADMIN_TOKEN: TOKEN } })
+  const none = await admin('/supervisor')
+  t.equal(none.status, 401)
+  t.equal(none.body.code, 'CORRAL_ADMIN_UNAUTHORIZED')
+  t.match(none.headers['www-authenticate'], /Bearer realm="corral admin".*Basic realm="corral admin"/)
+  t.equal((await admin('/supervisor', { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401, 'a wrong token')
+  t.equal((await admin('/supervisor', { headers: { authorization: `Basic ${TOKEN}` } })).status, 401, 'Basic without user:password')
+  t.equal((await admin('/supervisor', { headers: { authorization: `Digest ${TOKEN}` } })).status, 401, 'another scheme')
+  const basic = (user, password) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` })
+  t.equal((await admin('/supervisor', { headers: basic('admin', 'nope') })).status, 401, 'Basic with a wrong password')
+  t.equal((await admin('/supervisor', { headers: basic('anyone', TOKEN) })).status, 200, 'Basic with the token as password (a browser on the dashboard)')
+  t.equal((await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1' } })).status, 401)
+  t.equal((await admin('/supervisor', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200)
+  const reload = await admin('/reload', { method: 'POST', headers: { 'x-corral-admin': '1', authorization: `bearer ${TOKEN}` } })
+  t.equal(reload.status, 200)
+  await proc.stop('SIGTERM')
+  t.notMatch(JSON.stringify(proc.lines) + proc.stderr, TOKEN)
+})
+
+test('an admin server beyond loopback without a token fails at start-up, naming admin.token', async (t) => {
+  t.throws(() => resolveOptions({ app, admin: { port: 9999, host: '0.0.0.0' } }, {}), { code: 'CORRAL_INVALID_OPTION', message: /"admin\.token"/ })
+  t.throws(() => resolveOptions({ app, admin: { port: 9999, host: '::', token: 'short-secret' } }, {}), { message: /"admin\.token"/ })
+  const short = (() => { try { resolveOptions({ app, admin: { port: 9999, token: 'short-secret' } }, {}) } catch (err) { return err } })()
+  t.notMatch(short.message, /short-secret/, 'the error never shows the token')
+  t.throws(() => resolveOptions({ app, admin: { port: 9999 } }, { CORRAL_ADMIN_TOKEN: 'x' }), { message: /"CORRAL_ADMIN_TOKEN"/ })
+  t.match(resolveOptions({ app, admin: { port: 9999, host: '0.0.0.0' } }, { CORRAL_ADMIN_TOKEN: TOKEN }).admin, { host: '0.0.0.0', port: 9999 })
+  t.equal(resolveOptions({ app, admin: { port: 9999 } }, {}).admin.token, undefined, 'loopback: optional')
+
+  const port = await freePort()
+  const proc = spawnNode(fixture('app.mjs'), { env: { PORT: String(port), FIXTURE_OPTS: JSON.stringify({ admin: { port: await freePort(), host: '0.0.0.0' } }), CORRAL_ADMIN_TOKEN: '' } })
+  t.teardown(() => proc.stop('SIGKILL'))
+  const { code } = await proc.exited
+  t.not(code, 0)
+  t.match(proc.stderr, /admin\.token/)
+})
+
+test('corral reload sends the admin header and the token from --token or CORRAL_ADMIN_TOKEN', async (t) => {
+  const port = await freePort()
+  const adminPort = await freePort()
+  const proc = spawnNode(cli, { args: ['start', fixture('cli-app.mjs'), '-i', '1', '-p', String(port), '--admin-port', String(adminPort)], env: { CORRAL_ADMIN_TOKEN: TOKEN } })
+  t.teardown(() => proc.stop('SIGTERM'))
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 20_000)
+
+  const without = spawnNode(cli, { args: ['reload', '--admin-port', String(adminPort)], env: { CORRAL_ADMIN_TOKEN: '' } })
+  t.equal((await without.exited).code, 1, 'no token: refused')
+  t.match(without.lines[0], { code: 'CORRAL_ADMIN_UNAUTHORIZED' })
+  const fromEnv = spawnNode(cli, { args: ['reload', '--admin-port', String(adminPort)], env: { CORRAL_ADMIN_TOKEN: TOKEN } })
+  t.equal((await fromEnv.exited).code, 0)
+  t.match(fromEnv.lines[0], { ok: true, replaced: [0] })
+  const fromFlag = spawnNode(cli, { args: ['reload', '--admin-port', String(adminPort), '--token', TOKEN], env: { CORRAL_ADMIN_TOKEN: '' } })
+  t.equal((await fromFlag.exited).code, 0)
+  t.equal((await request(`http://127.0.0.1:${adminPort}/supervisor`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.reloads, 2)
+})
+
+test('bound to every interface, the admin server answers to this machine\'s names and admin.allowedHosts only', async (t) => {
+  const os = await import('node:os')
+  const adminPort = await freePort()
+  await startCluster(t, {
+    opts: { workers: 1, admin: { port: adminPort, host: '0.0.0.0', allowedHosts: ['admin.internal'] } },
+    env: { CORRAL_ADMIN_TOKEN: TOKEN }
+  })
+  const admin = (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  const auth = { authorization: `Bearer ${TOKEN}` }
+  for (const host of [`127.0.0.1:${adminPort}`, `${os.hostname()}:${adminPort}`, `admin.internal:${adminPort}`, 'admin.internal']) {
+    t.equal((await admin('/supervisor', { headers: { ...auth, host } })).status, 200, `Host ${host}`)
+  }
+  t.equal((await admin('/supervisor', { headers: { ...auth, host: `evil.example:${adminPort}` } })).status, 421)
+})
