@@ -10,6 +10,7 @@ import { resolveAggregatorOptions, type AggregatorOptions } from './options.js'
 import { processMetrics } from './process-metrics.js'
 import { NAMESPACE } from './snapshot.js'
 import { supervisorMetrics } from './supervisor-metrics.js'
+import { aggregatorMetrics } from './aggregator-metrics.js'
 import { workersView, type WorkersView } from './workers-view.js'
 
 /** `admin.metricsAggregator`: the merged view, for routes of your own. */
@@ -27,6 +28,26 @@ declare module 'fastify' {
     /** @corral/metrics, in the primary: workers' metrics merged */
     metricsAggregator: MetricsAggregatorApi
   }
+}
+
+/**
+ * The workers' metrics and the primary's own in one list: a family both have
+ * (process_resident_memory_bytes: the workers' with worker="0", "1"...,
+ * the primary's with worker="primary") is one family, so standard Node.js
+ * dashboards read both; otherwise the primary's own metric wins a name clash.
+ */
+function withPrimary (merged: MetricJSON[], own: MetricJSON[]): MetricJSON[] {
+  const byName = new Map(own.map((m) => [m.name, m]))
+  const out: MetricJSON[] = []
+  for (const m of merged) {
+    const mine = byName.get(m.name)
+    if (mine === undefined) out.push(m)
+    else if (mine.type === m.type) {
+      byName.delete(m.name)
+      out.push({ ...mine, values: [...m.values, ...mine.values] })
+    }
+  }
+  return [...out, ...byName.values()]
 }
 
 /**
@@ -59,15 +80,18 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   })
 
   const registry = new Registry()
-  if (opts.primaryMetrics !== false) processMetrics(registry, { prefix: opts.primaryMetrics })
+  if (opts.primaryMetrics) {
+    const stalls = processMetrics(registry, {}, { worker: 'primary' })
+    admin.addHook('onClose', async () => { stalls.stop() })
+  }
   supervisorMetrics(registry, supervisor, aggregator)
+  aggregatorMetrics(registry, supervisor, aggregator)
 
   const metrics = async (contentType: ContentType = Registry.PROMETHEUS_CONTENT_TYPE): Promise<string> => {
     const own = await registry.getMetricsAsJSON() as unknown as MetricJSON[]
-    const names = new Set(own.map((m) => m.name))
-    // the primary's own metric wins a name clash
-    const merged = aggregator.metrics().filter((m) => !names.has(m.name))
-    return render([...merged, ...own], contentType)
+    const body = await render(withPrimary(aggregator.metrics(), own), contentType)
+    aggregator.scraped()
+    return body
   }
   const api: MetricsAggregatorApi = { registry, metrics, workers: () => workersView(supervisor, aggregator) }
   admin.decorate('metricsAggregator', api)

@@ -1,5 +1,6 @@
 import { aggregators } from './aggregators.js'
 import type { MetricJSON, SampleJSON } from './exposition.js'
+import { LAG_MAX } from './process-metrics.js'
 import { decodeSnapshot, type Snapshot } from './snapshot.js'
 
 /** What the aggregator needs of a cluster-boot WorkerRecord. */
@@ -16,6 +17,8 @@ interface Entry {
   worker: WorkerRef
   snapshot: Snapshot
   receivedAt: number
+  /** the longest event-loop delay among the snapshots received since the last scrape */
+  peak: number
   /** set when the process exited; its counters and histograms stay in the sum */
   diedAt: number | undefined
 }
@@ -67,10 +70,27 @@ function sameBuckets (a: MetricJSON, b: MetricJSON): boolean {
   return x === '' || y === '' || x === y
 }
 
+/** The longest event-loop delay a snapshot carries (seconds), 0 without one. */
+function lagMaxOf (snapshot: Snapshot): number {
+  let max = 0
+  for (const m of snapshot.metrics) {
+    if (!m.name.endsWith(LAG_MAX)) continue
+    for (const v of m.values) if (v.value > max) max = v.value
+  }
+  return max
+}
+
 function withWorker (metric: MetricJSON, slot: number): MetricJSON {
   const worker = String(slot)
   const values: SampleJSON[] = metric.values.map((v) => ({ ...v, labels: { ...v.labels, worker } }))
   return { ...metric, values }
+}
+
+/** The metrics with the longest event-loop delay raised to `peak`. */
+function withPeak (metrics: MetricJSON[], peak: number): MetricJSON[] {
+  return metrics.map((m) => m.name.endsWith(LAG_MAX)
+    ? { ...m, values: m.values.map((v) => ({ ...v, value: Math.max(v.value, peak) })) }
+    : m)
 }
 
 /**
@@ -121,8 +141,30 @@ export class MetricsAggregator {
     if (!result.ok) return this.drop(result.reason, worker, result.detail)
     if (entry !== undefined && result.snapshot.seq <= entry.snapshot.seq) return this.drop('stale', worker, `seq ${result.snapshot.seq}`)
     this.received++
-    this.entries.set(worker, { worker, snapshot: result.snapshot, receivedAt: this.now(), diedAt: entry?.diedAt })
+    const lag = lagMaxOf(result.snapshot)
+    this.entries.set(worker, {
+      worker,
+      snapshot: result.snapshot,
+      receivedAt: this.now(),
+      peak: Math.max(entry?.peak ?? 0, lag),
+      diedAt: entry?.diedAt
+    })
     this.version++
+  }
+
+  /**
+   * A scrape was answered: the longest event-loop delays start over. Until
+   * then each worker's is the longest of all the snapshots it pushed since
+   * the previous scrape, so a stall shows in the next scrape whatever the
+   * scrape interval, not only while it is in the latest snapshot.
+   */
+  scraped (): void {
+    let changed = false
+    for (const e of this.entries.values()) {
+      if (e.peak !== 0) changed = true
+      e.peak = 0
+    }
+    if (changed) this.version++
   }
 
   /** The worker's process is gone: its gauges leave the output, its counts stay. */
@@ -164,7 +206,7 @@ export class MetricsAggregator {
     for (const [slot, metrics] of this.retired) members.push({ slot, live: false, newest: -1, metrics })
     for (const e of this.entries.values()) {
       const live = e.diedAt === undefined
-      members.push({ slot: e.worker.slot, live, newest: e.worker.id, metrics: live ? e.snapshot.metrics : e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type)) })
+      members.push({ slot: e.worker.slot, live, newest: e.worker.id, metrics: live ? withPeak(e.snapshot.metrics, e.peak) : e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type)) })
     }
 
     // the newest worker defines each metric's type and histogram buckets (a deploy may change them)

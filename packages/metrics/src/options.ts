@@ -57,8 +57,8 @@ export interface AggregatorOptions {
   dashboard?: string | false
   /** a `worker` label (the slot) on every series instead of one sum across workers (default false) */
   perWorker?: boolean
-  /** the primary's own process metrics, named with this prefix; false to leave them out (default 'corral_primary_') */
-  primaryMetrics?: string | false
+  /** the primary's own process metrics, in the workers' families with the label worker="primary"; false to leave them out (default true) */
+  primaryMetrics?: boolean
   /** the largest snapshot accepted from a worker, in series; larger ones are dropped (default 50000) */
   maxSeries?: number
 }
@@ -68,7 +68,7 @@ export interface ResolvedAggregatorOptions {
   workersEndpoint: string | false
   dashboard: string | false
   perWorker: boolean
-  primaryMetrics: string | false
+  primaryMetrics: boolean
   maxSeries: number
 }
 
@@ -170,10 +170,6 @@ export function resolveMetricsOptions (opts: MetricsOptions): ResolvedMetricsOpt
 /** Reads and checks the aggregator's options once, with their defaults. */
 export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggregatorOptions {
   if (!isObject(opts)) fail('options', 'an object', opts)
-  const primaryMetrics = opts.primaryMetrics ?? 'corral_primary_'
-  if (primaryMetrics !== false && (typeof primaryMetrics !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(primaryMetrics))) {
-    fail('primaryMetrics', 'a metric name prefix (like "corral_primary_") or false', primaryMetrics)
-  }
   const workersEndpoint = route('workersEndpoint', opts.workersEndpoint, '/workers', true)
   const dashboard = route('dashboard', opts.dashboard, '/dashboard', true)
   // the page draws what the JSON view says
@@ -183,7 +179,7 @@ export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggr
     workersEndpoint,
     dashboard,
     perWorker: boolean('perWorker', opts.perWorker, false),
-    primaryMetrics,
+    primaryMetrics: boolean('primaryMetrics', opts.primaryMetrics, true),
     maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1)
   }
 }

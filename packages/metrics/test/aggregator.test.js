@@ -291,7 +291,7 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   for (const [opts, name] of [
     [{ endpoint: 'metrics' }, 'endpoint'],
     [{ perWorker: 1 }, 'perWorker'],
-    [{ primaryMetrics: '' }, 'primaryMetrics'],
+    [{ primaryMetrics: 'corral_primary_' }, 'primaryMetrics'],
     [{ maxSeries: 0 }, 'maxSeries'],
     [{ workersEndpoint: false }, 'dashboard'],
     [[], 'options']
@@ -319,5 +319,5 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
   supervisor.crashLoop = true
   out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
-  t.notMatch(out, /corral_primary_/, 'primaryMetrics: false leaves the primary\'s process metrics out')
+  t.notMatch(out, /worker="primary"/, 'primaryMetrics: false leaves the primary\'s process metrics out')
 })
