@@ -1,5 +1,5 @@
 import type { Supervisor } from '@corral/cluster-boot'
-import { Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { MetricsAggregator } from './aggregator.js'
 
 /**
@@ -21,6 +21,16 @@ export function aggregatorMetrics (registry: Registry, supervisor: Supervisor, a
         const latest = aggregator.latest(record)
         if (latest !== undefined) this.set({ worker: String(record.slot) }, (now() - latest.receivedAt) / 1000)
       }
+    }
+  })
+  // eslint-disable-next-line no-new
+  new Counter({
+    name: 'corral_metrics_retired_series_dropped_total',
+    help: 'Series of dead workers left out of their slot\'s retired totals because they passed maxSeries.',
+    registers: [registry],
+    collect () {
+      this.reset()
+      this.inc(aggregator.retiredDropped)
     }
   })
 }

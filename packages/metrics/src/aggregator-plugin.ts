@@ -64,6 +64,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   const aggregator = new MetricsAggregator({
     perWorker: opts.perWorker,
     maxSeries: opts.maxSeries,
+    maxBytes: opts.maxBytes,
     onDrop: (reason: DropReason, worker: WorkerRef, detail: string) => {
       // once per worker: a broken sender would otherwise log every interval
       if (reason === 'stale' || warned.has(worker)) return

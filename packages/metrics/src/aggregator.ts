@@ -28,7 +28,10 @@ interface Tally { requests: number, errors: number }
 
 export interface AggregatorSettings {
   perWorker: boolean
+  /** the most series one snapshot may carry, and one slot's retired counts may keep */
   maxSeries: number
+  /** the most bytes of strings and numbers one snapshot may carry (default: no limit) */
+  maxBytes?: number
   onDrop?: (reason: DropReason, worker: WorkerRef, detail: string) => void
   now?: () => number
 }
@@ -68,6 +71,11 @@ function sameBuckets (a: MetricJSON, b: MetricJSON): boolean {
   const x = boundsOf(a)
   const y = boundsOf(b)
   return x === '' || y === '' || x === y
+}
+
+/** One series of a family, whatever the order of its labels. */
+function seriesKey (v: SampleJSON): string {
+  return `${v.metricName ?? ''}{${Object.keys(v.labels).sort().map((k) => `${k}=${JSON.stringify(v.labels[k])}`).join(',')}}`
 }
 
 /** The longest event-loop delay a snapshot carries (seconds), 0 without one. */
@@ -121,6 +129,8 @@ export function aggregate (members: MetricJSON[][]): MetricJSON[] {
 export class MetricsAggregator {
   readonly dropped: Record<DropReason, number> = { malformed: 0, too_large: 0, stale: 0, late: 0 }
   received = 0
+  /** series of dead workers left out of their slot's retired totals because of maxSeries */
+  retiredDropped = 0
   private readonly entries = new Map<WorkerRef, Entry>()
   /** per slot: counters and histograms of its dead workers, already merged */
   private readonly retired = new Map<number, MetricJSON[]>()
@@ -137,7 +147,7 @@ export class MetricsAggregator {
   receive (data: unknown, worker: WorkerRef): void {
     const entry = this.entries.get(worker)
     if (entry === undefined && worker.state === 'exited') return this.drop('late', worker, 'after the worker was retired')
-    const result = decodeSnapshot(data, this.settings.maxSeries)
+    const result = decodeSnapshot(data, this.settings.maxSeries, this.settings.maxBytes)
     if (!result.ok) return this.drop(result.reason, worker, result.detail)
     if (entry !== undefined && result.snapshot.seq <= entry.snapshot.seq) return this.drop('stale', worker, `seq ${result.snapshot.seq}`)
     this.received++
@@ -246,11 +256,33 @@ export class MetricsAggregator {
       this.entries.delete(worker)
       const kept = e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type))
       const base = this.retired.get(worker.slot)
-      this.retired.set(worker.slot, base === undefined ? kept : this.mergeRetired(base, kept))
+      this.retired.set(worker.slot, this.capped(base, base === undefined ? kept : this.mergeRetired(base, kept)))
       this.retiredTally.requests += e.snapshot.requests
       this.retiredTally.errors += e.snapshot.errors
       this.version++
     }
+  }
+
+  /**
+   * At most maxSeries retired series per slot: a worker that makes up new
+   * label values each time it starts would otherwise grow its slot's totals
+   * without end. Past the cap, the series the slot already had keep adding
+   * up (they stay monotonic) and new ones are left out and counted.
+   */
+  private capped (base: MetricJSON[] | undefined, merged: MetricJSON[]): MetricJSON[] {
+    let series = 0
+    for (const m of merged) series += m.values.length
+    // a first dead worker fits: its snapshot was within maxSeries
+    if (base === undefined || series <= this.settings.maxSeries) return merged
+    const known = new Map(base.map((m) => [m.name, new Set(m.values.map(seriesKey))]))
+    const out: MetricJSON[] = []
+    for (const m of merged) {
+      const keys = known.get(m.name)
+      const values = keys === undefined ? [] : m.values.filter((v) => keys.has(seriesKey(v)))
+      this.retiredDropped += m.values.length - values.length
+      if (values.length > 0) out.push({ ...m, values })
+    }
+    return out
   }
 
   /** Sums a slot's retired counts with a newly dead worker's; a histogram whose buckets changed restarts from the new one. */

@@ -59,8 +59,10 @@ export interface AggregatorOptions {
   perWorker?: boolean
   /** the primary's own process metrics, in the workers' families with the label worker="primary"; false to leave them out (default true) */
   primaryMetrics?: boolean
-  /** the largest snapshot accepted from a worker, in series; larger ones are dropped (default 50000) */
+  /** the largest snapshot accepted from a worker, in series, and the most series one slot's dead workers leave behind (default 50000) */
   maxSeries?: number
+  /** the largest snapshot accepted from a worker, in bytes of its names, help texts, label values and numbers (default 16 MiB) */
+  maxBytes?: number
 }
 
 export interface ResolvedAggregatorOptions {
@@ -70,6 +72,7 @@ export interface ResolvedAggregatorOptions {
   perWorker: boolean
   primaryMetrics: boolean
   maxSeries: number
+  maxBytes: number
 }
 
 /**
@@ -185,6 +188,7 @@ export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggr
     dashboard,
     perWorker: boolean('perWorker', opts.perWorker, false),
     primaryMetrics: boolean('primaryMetrics', opts.primaryMetrics, true),
-    maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1)
+    maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1),
+    maxBytes: integer('maxBytes', opts.maxBytes, 16 * 1024 * 1024, 1024)
   }
 }

@@ -91,6 +91,21 @@ test('malformed snapshots are dropped and counted; good ones still arrive', asyn
   t.equal(warnings[0].pid, body.pid)
 })
 
+test('a worker sending families named constructor, __proto__, toString does not break /metrics', async (t) => {
+  const { get, admin, scrape } = await startCluster(t)
+  for (let i = 0; i < 5; i++) await get('/')
+  await get('/hostile')
+  const text = await scrapeUntil(scrape, (x) => sample(x, 'constructor') === 1, 'the hostile snapshot merged')
+  t.equal((await admin('/metrics')).status, 200)
+  t.equal(sample(text, '__proto__'), 2)
+  t.equal(sample(text, 'toString'), 3)
+  t.equal(sample(text, 'hasOwnProperty'), 4)
+  t.ok(sample(text, 'corral_workers_alive') === 2, 'the primary\'s own metrics are there')
+  await scrapeUntil(scrape, (x) => sample(x, 'http_requests_total', ROOT) === 5, 'and the workers\' counts')
+  const open = await admin('/metrics', { headers: { accept: 'application/openmetrics-text' } })
+  t.equal(open.status, 200, 'OpenMetrics too')
+})
+
 test('a push that fails is logged and the next ones go on; a push can be asked for', async (t) => {
   const { get, scrape, proc } = await startCluster(t, { workers: 1, metrics: { interval: 200 } })
   await get('/break?on=1')
