@@ -11,7 +11,8 @@ import { processMetrics } from './process-metrics.js'
 import { NAMESPACE } from './snapshot.js'
 import { supervisorMetrics } from './supervisor-metrics.js'
 import { aggregatorMetrics } from './aggregator-metrics.js'
-import { workersView, type WorkersView } from './workers-view.js'
+import { workersView, UNRESPONSIVE_MS, type WorkersView } from './workers-view.js'
+import { History, type HistoryView } from './history.js'
 
 /** `admin.metricsAggregator`: the merged view, for routes of your own. */
 export interface MetricsAggregatorApi {
@@ -21,6 +22,8 @@ export interface MetricsAggregatorApi {
   metrics (contentType?: ContentType): Promise<string>
   /** what GET /workers answers */
   workers (): WorkersView
+  /** what GET /workers/history answers: the dashboard's samples and markers after `since` (ms since the epoch) */
+  history (since?: number): HistoryView
 }
 
 declare module 'fastify' {
@@ -94,7 +97,15 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
     aggregator.scraped()
     return body
   }
-  const api: MetricsAggregatorApi = { registry, metrics, workers: () => workersView(supervisor, aggregator) }
+  // one point a second for 15 minutes
+  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900, unresponsiveAfter: UNRESPONSIVE_MS })
+  admin.addHook('onClose', async () => { history.close() })
+  const api: MetricsAggregatorApi = {
+    registry,
+    metrics,
+    workers: () => workersView(supervisor, aggregator),
+    history: (since) => history.view(since)
+  }
   admin.decorate('metricsAggregator', api)
 
   admin.get(opts.endpoint, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -103,9 +114,13 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   })
   if (opts.workersEndpoint !== false) {
     admin.get(opts.workersEndpoint, async () => api.workers())
+    admin.get(`${opts.workersEndpoint.replace(/\/$/, '')}/history`, async (request: FastifyRequest<{ Querystring: { since?: string } }>) => {
+      const since = Number(request.query.since)
+      return api.history(Number.isFinite(since) ? since : 0)
+    })
   }
   if (opts.dashboard !== false && opts.workersEndpoint !== false) {
-    const page = dashboardPage(opts.workersEndpoint, opts.endpoint)
+    const page = dashboardPage(opts.workersEndpoint, `${opts.workersEndpoint.replace(/\/$/, '')}/history`, opts.endpoint)
     admin.get(opts.dashboard, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
   }
 }

@@ -17,8 +17,9 @@ interface Entry {
   worker: WorkerRef
   snapshot: Snapshot
   receivedAt: number
-  /** the longest event-loop delay among the snapshots received since the last scrape */
+  /** the longest event-loop delay among the snapshots received since the last scrape, and since the last `stallPeak()` */
   peak: number
+  samplePeak: number
   /** set when the process exited; its counters and histograms stay in the sum */
   diedAt: number | undefined
 }
@@ -157,6 +158,7 @@ export class MetricsAggregator {
       snapshot: result.snapshot,
       receivedAt: this.now(),
       peak: Math.max(entry?.peak ?? 0, lag),
+      samplePeak: Math.max(entry?.samplePeak ?? 0, lag),
       diedAt: entry?.diedAt
     })
     this.version++
@@ -175,6 +177,14 @@ export class MetricsAggregator {
       e.peak = 0
     }
     if (changed) this.version++
+  }
+
+  /** The longest event-loop delay (s) of a worker's snapshots since the previous call, for the dashboard's history. */
+  stallPeak (worker: WorkerRef): number {
+    const e = this.entries.get(worker) as Entry
+    const peak = e.samplePeak
+    e.samplePeak = 0
+    return peak
   }
 
   /** The worker's process is gone: its gauges leave the output, its counts stay. */

@@ -23,7 +23,15 @@ export interface WorkerView {
   eventLoopUtilization: number | null
   /** ms since its latest snapshot arrived (null before the first) */
   lastPush: number | null
+  /** no snapshot for UNRESPONSIVE_MS (blocked, or its channel is stuck), or cluster-boot says so */
+  unresponsive: boolean
 }
+
+/** What cluster-boot says of a slot, when it says it (`status: 'backoff'` while a crash-looping slot waits). */
+export interface SlotView { slot: number, status: string, [key: string]: unknown }
+
+/** A worker that has not pushed for this long (ms) is shown unresponsive. */
+export const UNRESPONSIVE_MS = 3000
 
 /** GET /workers: every live worker, and totals that include workers that are gone. */
 export interface WorkersView {
@@ -34,6 +42,8 @@ export interface WorkersView {
   memoryRestarts: number
   crashLoop: boolean
   stopping: boolean
+  /** per slot, from cluster-boot when it reports slots (null otherwise) */
+  slots: SlotView[] | null
 }
 
 export function workersView (supervisor: Supervisor, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
@@ -56,7 +66,8 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
       heapTotal: stats?.heapTotal ?? null,
       eventLoopDelay: stats === undefined ? null : Math.round(stats.eventLoopDelay * 100) / 100,
       eventLoopUtilization: stats === undefined ? null : Math.round(stats.eventLoopUtilization * 1000) / 1000,
-      lastPush: latest === undefined ? null : now - latest.receivedAt
+      lastPush: latest === undefined ? null : now - latest.receivedAt,
+      unresponsive: (record.state as string) === 'unresponsive' || (latest !== undefined && now - latest.receivedAt > UNRESPONSIVE_MS)
     }
   })
   return {
@@ -66,6 +77,7 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
     reloads: state.reloads,
     memoryRestarts: state.memoryRestarts,
     crashLoop: state.crashLoop,
-    stopping: state.stopping
+    stopping: state.stopping,
+    slots: (state as { slots?: SlotView[] }).slots ?? null
   }
 }

@@ -93,6 +93,23 @@ test('two workers, one merged endpoint', async (t) => {
     t.equal(res.status, 200)
     t.match(res.headers['content-type'], /text\/html/)
     t.match(res.body, /"\/workers"/)
+    t.match(res.body, /"\/workers\/history"/)
+    t.notMatch(res.body, /<script src=|<link rel="stylesheet"|https?:\/\/(?!www\.w3\.org)/, 'nothing loaded from elsewhere')
+  })
+
+  await t.test('GET /workers/history: samples of every worker and the total, after `since`', async (t) => {
+    const all = await waitFor(async () => {
+      const { body } = await admin('/workers/history?since=nonsense')
+      return body.samples.length >= 2 ? body : false
+    }, { message: 'two samples' })
+    t.equal(all.step, 1000)
+    const last = all.samples.at(-1)
+    t.same(Object.keys(last.workers), ['0', '1'])
+    t.type(last.total.rps, 'number')
+    t.equal((await admin(`/workers/history?since=${last.t}`)).body.samples.length, 0, 'nothing newer than the last one yet')
+    const view = (await admin('/workers')).body
+    t.equal(view.slots, null, 'no slots reported by this cluster-boot')
+    t.ok(view.workers.every((w) => w.unresponsive === false))
   })
 })
 

@@ -21,6 +21,9 @@ test('a worker killed with SIGKILL keeps its counts in the sum', async (t) => {
     return slot0 !== undefined && slot0.pid !== victim.pid && slot0.state === 'ready' ? body : false
   }, { message: 'slot 0 respawned' })
   t.equal(after.workers.find((w) => w.slot === 0).restarts, 1)
+  const history = (await admin('/workers/history')).body
+  t.same(history.markers.filter((m) => m.slot === 0).map((m) => m.kind), ['crash', 'restart'], 'the crash and the restart are marked on the charts')
+  t.equal(history.lastErrors[0].detail, 'killed by SIGKILL', 'and the slot\'s last error is kept')
 
   let text = await scrape()
   t.equal(sample(text, 'http_requests_total', USERS), 30, 'the dead worker\'s requests are still counted')
