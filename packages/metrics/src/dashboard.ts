@@ -225,11 +225,10 @@ function summary () {
   const el = document.getElementById('summary')
   el.replaceChildren()
   const parts = [['workers', view.workers.length], ['requests', view.totals.requests], ['errors', view.totals.errors], ['restarts', view.restarts], ['reloads', view.reloads], ['memory restarts', view.memoryRestarts]]
-  for (const [label, value] of parts) {
-    el.append(label + ' ')
+  for (const [i, [label, value]] of parts.entries()) {
     const b = document.createElement('b')
     b.textContent = value
-    el.append(b, ' · ')
+    el.append(i ? ' · ' : '', label + ' ', b)
   }
 }
 
