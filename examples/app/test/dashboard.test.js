@@ -56,6 +56,8 @@ test('the dashboard draws load, a killed worker and a stop', { skip: existsSync(
   const { page, errors } = await openDashboard(t, adminPort)
 
   t.equal(await page.$$eval('#rows tr', (rows) => rows.length), 2, 'a row per worker')
+  await page.waitForFunction(() => document.getElementById('readiness').textContent === 'readiness: pass', null, { timeout: 10_000 })
+  t.pass('the machine\'s readiness from @corral/health')
   const before = await points(page, 'rps')
   await load(get, 400)
   await page.waitForFunction((n) => Number(document.querySelector('#chart-rps polyline.total').dataset.points) >= n + 3, before, { timeout: 20_000 })

@@ -120,7 +120,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
     })
   }
   if (opts.dashboard !== false && opts.workersEndpoint !== false) {
-    const page = dashboardPage(opts.workersEndpoint, `${opts.workersEndpoint.replace(/\/$/, '')}/history`, opts.endpoint)
+    const page = dashboardPage(opts.workersEndpoint, `${opts.workersEndpoint.replace(/\/$/, '')}/history`, opts.endpoint, opts.health)
     admin.get(opts.dashboard, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
   }
 }

@@ -4,7 +4,7 @@
  * view and the history every second. The history comes from a ring buffer
  * in the primary, so a page opened late draws the last 15 minutes.
  */
-export function dashboardPage (workersUrl: string, historyUrl: string, metricsUrl: string): string {
+export function dashboardPage (workersUrl: string, historyUrl: string, metricsUrl: string, healthUrl: string | false): string {
   const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
   const js = (s: string): string => JSON.stringify(s).replace(/</g, '\\u003c')
   return `<!doctype html>
@@ -20,6 +20,11 @@ export function dashboardPage (workersUrl: string, historyUrl: string, metricsUr
   #status { display: inline-block; margin-left: 1rem; padding: .1rem .6rem; border-radius: .8rem; background: #2a7; color: #fff; font-weight: bold; }
   #status.stopping, #status.unreachable { background: #b60; }
   #status.crashloop { background: #b00; }
+  #readiness { display: inline-block; margin-left: .5rem; padding: .1rem .6rem; border-radius: .8rem; border: 1px solid #ccc; }
+  #readiness:empty { display: none; }
+  #readiness.pass { color: #1a7f37; border-color: #1a7f37; }
+  #readiness.warn { color: #a60; border-color: #a60; }
+  #readiness.fail { color: #b00; border-color: #b00; }
   #summary { margin: .3rem 0 1rem; color: #555; }
   #summary b { color: #222; }
   body.stale #view { opacity: .45; filter: grayscale(1); }
@@ -50,7 +55,7 @@ export function dashboardPage (workersUrl: string, historyUrl: string, metricsUr
 </style>
 </head>
 <body>
-<h1>Corral workers</h1><span id="status">loading</span>
+<h1>Corral workers</h1><span id="status">loading</span><span id="readiness"></span>
 <div id="view">
 <p id="summary"></p>
 <div id="charts"></div>
@@ -64,6 +69,7 @@ export function dashboardPage (workersUrl: string, historyUrl: string, metricsUr
 <script>
 const WORKERS = ${js(workersUrl)}
 const HISTORY = ${js(historyUrl)}
+const HEALTH = ${healthUrl === false ? 'null' : js(healthUrl)}
 const WINDOW = 15 * 60 * 1000
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22']
 const CHARTS = [
@@ -249,7 +255,21 @@ async function getJSON (url) {
   return res.json()
 }
 
+// the machine's readiness, from @corral/health's aggregator when it is there (404 otherwise: nothing shown)
+async function readiness () {
+  const badge = document.getElementById('readiness')
+  try {
+    const res = await fetch(HEALTH, { cache: 'no-store' })
+    const body = res.status === 404 ? null : await res.json()
+    badge.textContent = body && body.status ? 'readiness: ' + body.status : ''
+    badge.className = body && body.status ? body.status : ''
+  } catch {
+    badge.textContent = ''
+  }
+}
+
 async function poll () {
+  if (HEALTH) readiness()
   try {
     const [next, hist] = await Promise.all([getJSON(WORKERS), getJSON(HISTORY + '?since=' + last)])
     if (!Array.isArray(next.workers) || !Array.isArray(hist.samples)) throw new Error('unexpected answer')

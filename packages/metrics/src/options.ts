@@ -55,6 +55,8 @@ export interface AggregatorOptions {
   workersEndpoint?: string | false
   /** route of the live dashboard page; false for none (default '/dashboard') */
   dashboard?: string | false
+  /** the admin route of @corral/health's machine readiness, shown on the dashboard when it answers; false for none (default '/health') */
+  health?: string | false
   /** a `worker` label (the slot) on every series instead of one sum across workers (default false) */
   perWorker?: boolean
   /** the primary's own process metrics, in the workers' families with the label worker="primary"; false to leave them out (default true) */
@@ -69,6 +71,7 @@ export interface ResolvedAggregatorOptions {
   endpoint: string
   workersEndpoint: string | false
   dashboard: string | false
+  health: string | false
   perWorker: boolean
   primaryMetrics: boolean
   maxSeries: number
@@ -186,6 +189,7 @@ export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggr
     endpoint: route('endpoint', opts.endpoint, '/metrics', false),
     workersEndpoint,
     dashboard,
+    health: route('health', opts.health, '/health', true),
     perWorker: boolean('perWorker', opts.perWorker, false),
     primaryMetrics: boolean('primaryMetrics', opts.primaryMetrics, true),
     maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1),

@@ -357,6 +357,7 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
     [{ primaryMetrics: 'corral_primary_' }, 'primaryMetrics'],
     [{ maxSeries: 0 }, 'maxSeries'],
     [{ workersEndpoint: false }, 'dashboard'],
+    [{ health: 'health' }, 'health'],
     [[], 'options']
   ]) {
     const admin = Fastify()
@@ -383,4 +384,15 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
   out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
   t.notMatch(out, /worker="primary"/, 'primaryMetrics: false leaves the primary\'s process metrics out')
+})
+
+test('the dashboard shows the machine\'s readiness from @corral/health\'s route, unless told not to', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  for (const [opts, expected] of [[{}, 'const HEALTH = "/health"'], [{ health: '/ready' }, 'const HEALTH = "/ready"'], [{ health: false }, 'const HEALTH = null']]) {
+    const admin = Fastify()
+    admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+    await admin.register(metricsAggregator, { primaryMetrics: false, ...opts })
+    t.teardown(() => admin.close())
+    t.match((await admin.inject('/dashboard')).body, expected, JSON.stringify(opts))
+  }
 })
