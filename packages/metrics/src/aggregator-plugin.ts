@@ -11,7 +11,7 @@ import { processMetrics } from './process-metrics.js'
 import { NAMESPACE } from './snapshot.js'
 import { supervisorMetrics } from './supervisor-metrics.js'
 import { aggregatorMetrics } from './aggregator-metrics.js'
-import { workersView, UNRESPONSIVE_MS, type WorkersView } from './workers-view.js'
+import { workersView, type WorkersView } from './workers-view.js'
 import { History, type HistoryView } from './history.js'
 
 /** `admin.metricsAggregator`: the merged view, for routes of your own. */
@@ -98,7 +98,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
     return body
   }
   // one point a second for 15 minutes
-  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900, unresponsiveAfter: UNRESPONSIVE_MS })
+  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900 })
   admin.addHook('onClose', async () => { history.close() })
   const api: MetricsAggregatorApi = {
     registry,

@@ -17,6 +17,8 @@ interface Entry {
   worker: WorkerRef
   snapshot: Snapshot
   receivedAt: number
+  /** ms between the worker's last two snapshots (its push interval, as it runs), 0 after the first */
+  gap: number
   /** the longest event-loop delay among the snapshots received since the last scrape, and since the last `stallPeak()` */
   peak: number
   samplePeak: number
@@ -157,6 +159,7 @@ export class MetricsAggregator {
       worker,
       snapshot: result.snapshot,
       receivedAt: this.now(),
+      gap: entry === undefined ? 0 : Math.max(0, result.snapshot.at - entry.snapshot.at),
       peak: Math.max(entry?.peak ?? 0, lag),
       samplePeak: Math.max(entry?.samplePeak ?? 0, lag),
       diedAt: entry?.diedAt
@@ -196,7 +199,7 @@ export class MetricsAggregator {
   }
 
   /** Latest snapshot of each live worker, with when it arrived. */
-  latest (worker: WorkerRef): { snapshot: Snapshot, receivedAt: number } | undefined {
+  latest (worker: WorkerRef): { snapshot: Snapshot, receivedAt: number, gap: number } | undefined {
     return this.entries.get(worker)
   }
 

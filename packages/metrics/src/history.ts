@@ -1,6 +1,7 @@
 import type { ExitInfo, ReloadResult, Supervisor, WorkerRecord } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './aggregator.js'
 import type { MetricJSON } from './exposition.js'
+import { silent } from './workers-view.js'
 
 /** One point of one worker (or of the total) on the dashboard's charts. */
 export interface Point {
@@ -40,8 +41,6 @@ export interface HistorySettings {
   step: number
   /** samples kept (15 min at one a second: 900) */
   capacity: number
-  /** a worker whose last push is older than this (ms) is marked unresponsive */
-  unresponsiveAfter: number
   now?: () => number
 }
 
@@ -198,7 +197,7 @@ export class History {
       total.lag = Math.max(total.lag, point.lag)
       total.elu = (total.elu ?? 0) + (point.elu ?? 0)
       elus++
-      this.watch(record, now - latest.receivedAt)
+      this.watch(record, now - latest.receivedAt, latest.gap)
     }
     for (const id of this.previous.keys()) if (!seen.has(id)) this.previous.delete(id)
     total.p50 = quantile(0.5, totalBuckets)
@@ -215,8 +214,8 @@ export class History {
   }
 
   /** Marks a worker unresponsive once, when its pushes stop (or cluster-boot says so). */
-  private watch (record: WorkerRecord, age: number): void {
-    const stuck = age > this.settings.unresponsiveAfter || (record.state as string) === 'unresponsive'
+  private watch (record: WorkerRecord, age: number, gap: number): void {
+    const stuck = silent(age, gap) || (record.state as string) === 'unresponsive'
     if (stuck && !this.unresponsive.has(record.id)) {
       this.unresponsive.add(record.id)
       this.mark('unresponsive', record, `no metrics for ${Math.round(age / 100) / 10} s`)

@@ -35,7 +35,7 @@ function setup (t, settings = {}) {
   const records = []
   supervisor.workers = () => records
   const aggregator = new MetricsAggregator({ perWorker: false, maxSeries: 10_000, now: c.now })
-  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900, unresponsiveAfter: 3000, now: c.now, ...settings })
+  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900, now: c.now, ...settings })
   t.teardown(() => history.close())
   return { c, supervisor, records, aggregator, history }
 }
@@ -146,8 +146,27 @@ test('a worker whose pushes stop is marked unresponsive once, and again after it
   const unresponsive = () => history.view().markers.filter((m) => m.kind === 'unresponsive').map((m) => m.slot)
   t.same(unresponsive(), [1, 0], 'cluster-boot said so for slot 1 at once; slot 0 after 3 s without a push, once')
   push(w)
+  c.advance(1000)
+  push(w)
   history.sample()
   c.advance(4000)
   history.sample()
   t.same(unresponsive(), [1, 0, 0], 'marked again after it pushed and stopped again')
+})
+
+test('a worker that pushes every 5 s is not unresponsive after 4 s, only after three of its intervals', async (t) => {
+  const { c, records, aggregator, history } = setup(t)
+  const w = record(0, 1)
+  records.push(w)
+  let seq = 0
+  const push = () => aggregator.receive({ v: 1, seq: ++seq, at: c.now(), requests: 0, errors: 0, inFlight: 0, truncated: 0, m: [] }, w)
+  push()
+  c.advance(5000)
+  push()
+  c.advance(4000)
+  history.sample()
+  t.equal(history.view().markers.length, 0, 'not after 4 s')
+  c.advance(11_500)
+  history.sample()
+  t.same(history.view().markers.map((m) => m.kind), ['unresponsive'], 'after 15 s')
 })
