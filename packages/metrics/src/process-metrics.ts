@@ -23,11 +23,13 @@ const STALL_TIMER_MS = 20
 export function processMetrics (registry: Registry, opts: DefaultMetricsOptions, labels: Record<string, string> = {}): StallSampler {
   const prefix = opts.prefix ?? ''
   const labelNames = Object.keys(labels)
+  // only prom-client's own: gauges of the app's registry keep their aggregator
+  const before = new Set(registry.getMetricsAsArray())
   collectDefaultMetrics({ ...opts, register: registry, labels })
   // prom-client resets its delay histogram at each collection, sometimes before a stall is recorded in it
   registry.removeSingleMetric(`${prefix}${LAG_MAX}`)
   for (const metric of registry.getMetricsAsArray()) {
-    if ((metric as unknown as { type: string }).type === 'gauge') (metric as unknown as { aggregator: string }).aggregator = 'average'
+    if (!before.has(metric) && (metric as unknown as { type: string }).type === 'gauge') (metric as unknown as { aggregator: string }).aggregator = 'average'
   }
 
   const stalls = new StallSampler(STALL_TIMER_MS)
