@@ -10,7 +10,9 @@ import { resolveAggregatorOptions, type AggregatorOptions } from './options.js'
 import { processMetrics } from './process-metrics.js'
 import { NAMESPACE } from './snapshot.js'
 import { supervisorMetrics } from './supervisor-metrics.js'
+import { aggregatorMetrics } from './aggregator-metrics.js'
 import { workersView, type WorkersView } from './workers-view.js'
+import { History, type HistoryView } from './history.js'
 
 /** `admin.metricsAggregator`: the merged view, for routes of your own. */
 export interface MetricsAggregatorApi {
@@ -20,6 +22,8 @@ export interface MetricsAggregatorApi {
   metrics (contentType?: ContentType): Promise<string>
   /** what GET /workers answers */
   workers (): WorkersView
+  /** what GET /workers/history answers: the dashboard's samples and markers after `since` (ms since the epoch) */
+  history (since?: number): HistoryView
 }
 
 declare module 'fastify' {
@@ -27,6 +31,26 @@ declare module 'fastify' {
     /** @corral/metrics, in the primary: workers' metrics merged */
     metricsAggregator: MetricsAggregatorApi
   }
+}
+
+/**
+ * The workers' metrics and the primary's own in one list: a family both have
+ * (process_resident_memory_bytes: the workers' with worker="0", "1"...,
+ * the primary's with worker="primary") is one family, so standard Node.js
+ * dashboards read both; otherwise the primary's own metric wins a name clash.
+ */
+function withPrimary (merged: MetricJSON[], own: MetricJSON[]): MetricJSON[] {
+  const byName = new Map(own.map((m) => [m.name, m]))
+  const out: MetricJSON[] = []
+  for (const m of merged) {
+    const mine = byName.get(m.name)
+    if (mine === undefined) out.push(m)
+    else if (mine.type === m.type) {
+      byName.delete(m.name)
+      out.push({ ...mine, values: [...m.values, ...mine.values] })
+    }
+  }
+  return [...out, ...byName.values()]
 }
 
 /**
@@ -43,6 +67,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   const aggregator = new MetricsAggregator({
     perWorker: opts.perWorker,
     maxSeries: opts.maxSeries,
+    maxBytes: opts.maxBytes,
     onDrop: (reason: DropReason, worker: WorkerRef, detail: string) => {
       // once per worker: a broken sender would otherwise log every interval
       if (reason === 'stale' || warned.has(worker)) return
@@ -59,17 +84,28 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   })
 
   const registry = new Registry()
-  if (opts.primaryMetrics !== false) processMetrics(registry, { prefix: opts.primaryMetrics })
+  if (opts.primaryMetrics) {
+    const stalls = processMetrics(registry, {}, { worker: 'primary' })
+    admin.addHook('onClose', async () => { stalls.stop() })
+  }
   supervisorMetrics(registry, supervisor, aggregator)
+  aggregatorMetrics(registry, supervisor, aggregator)
 
   const metrics = async (contentType: ContentType = Registry.PROMETHEUS_CONTENT_TYPE): Promise<string> => {
     const own = await registry.getMetricsAsJSON() as unknown as MetricJSON[]
-    const names = new Set(own.map((m) => m.name))
-    // the primary's own metric wins a name clash
-    const merged = aggregator.metrics().filter((m) => !names.has(m.name))
-    return render([...merged, ...own], contentType)
+    const body = await render(withPrimary(aggregator.metrics(), own), contentType)
+    aggregator.scraped()
+    return body
   }
-  const api: MetricsAggregatorApi = { registry, metrics, workers: () => workersView(supervisor, aggregator) }
+  // one point a second for 15 minutes
+  const history = new History(supervisor, aggregator, { step: 1000, capacity: 900 })
+  admin.addHook('onClose', async () => { history.close() })
+  const api: MetricsAggregatorApi = {
+    registry,
+    metrics,
+    workers: () => workersView(supervisor, aggregator),
+    history: (since) => history.view(since)
+  }
   admin.decorate('metricsAggregator', api)
 
   admin.get(opts.endpoint, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -78,9 +114,13 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   })
   if (opts.workersEndpoint !== false) {
     admin.get(opts.workersEndpoint, async () => api.workers())
+    admin.get(`${opts.workersEndpoint.replace(/\/$/, '')}/history`, async (request: FastifyRequest<{ Querystring: { since?: string } }>) => {
+      const since = Number(request.query.since)
+      return api.history(Number.isFinite(since) ? since : 0)
+    })
   }
   if (opts.dashboard !== false && opts.workersEndpoint !== false) {
-    const page = dashboardPage(opts.workersEndpoint, opts.endpoint)
+    const page = dashboardPage(opts.workersEndpoint, `${opts.workersEndpoint.replace(/\/$/, '')}/history`, opts.endpoint, opts.health)
     admin.get(opts.dashboard, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
   }
 }

@@ -1,5 +1,6 @@
 import { aggregators } from './aggregators.js'
 import type { MetricJSON, SampleJSON } from './exposition.js'
+import { LAG_MAX } from './process-metrics.js'
 import { decodeSnapshot, type Snapshot } from './snapshot.js'
 
 /** What the aggregator needs of a cluster-boot WorkerRecord. */
@@ -16,6 +17,11 @@ interface Entry {
   worker: WorkerRef
   snapshot: Snapshot
   receivedAt: number
+  /** ms between the worker's last two snapshots (its push interval, as it runs), 0 after the first */
+  gap: number
+  /** the longest event-loop delay among the snapshots received since the last scrape, and since the last `stallPeak()` */
+  peak: number
+  samplePeak: number
   /** set when the process exited; its counters and histograms stay in the sum */
   diedAt: number | undefined
 }
@@ -25,7 +31,10 @@ interface Tally { requests: number, errors: number }
 
 export interface AggregatorSettings {
   perWorker: boolean
+  /** the most series one snapshot may carry, and one slot's retired counts may keep */
   maxSeries: number
+  /** the most bytes of strings and numbers one snapshot may carry (default: no limit) */
+  maxBytes?: number
   onDrop?: (reason: DropReason, worker: WorkerRef, detail: string) => void
   now?: () => number
 }
@@ -67,10 +76,32 @@ function sameBuckets (a: MetricJSON, b: MetricJSON): boolean {
   return x === '' || y === '' || x === y
 }
 
+/** One series of a family, whatever the order of its labels. */
+function seriesKey (v: SampleJSON): string {
+  return `${v.metricName ?? ''}{${Object.keys(v.labels).sort().map((k) => `${k}=${JSON.stringify(v.labels[k])}`).join(',')}}`
+}
+
+/** The longest event-loop delay a snapshot carries (seconds), 0 without one. */
+function lagMaxOf (snapshot: Snapshot): number {
+  let max = 0
+  for (const m of snapshot.metrics) {
+    if (!m.name.endsWith(LAG_MAX)) continue
+    for (const v of m.values) if (v.value > max) max = v.value
+  }
+  return max
+}
+
 function withWorker (metric: MetricJSON, slot: number): MetricJSON {
   const worker = String(slot)
   const values: SampleJSON[] = metric.values.map((v) => ({ ...v, labels: { ...v.labels, worker } }))
   return { ...metric, values }
+}
+
+/** The metrics with the longest event-loop delay raised to `peak`. */
+function withPeak (metrics: MetricJSON[], peak: number): MetricJSON[] {
+  return metrics.map((m) => m.name.endsWith(LAG_MAX)
+    ? { ...m, values: m.values.map((v) => ({ ...v, value: Math.max(v.value, peak) })) }
+    : m)
 }
 
 /**
@@ -101,6 +132,8 @@ export function aggregate (members: MetricJSON[][]): MetricJSON[] {
 export class MetricsAggregator {
   readonly dropped: Record<DropReason, number> = { malformed: 0, too_large: 0, stale: 0, late: 0 }
   received = 0
+  /** series of dead workers left out of their slot's retired totals because of maxSeries */
+  retiredDropped = 0
   private readonly entries = new Map<WorkerRef, Entry>()
   /** per slot: counters and histograms of its dead workers, already merged */
   private readonly retired = new Map<number, MetricJSON[]>()
@@ -117,12 +150,44 @@ export class MetricsAggregator {
   receive (data: unknown, worker: WorkerRef): void {
     const entry = this.entries.get(worker)
     if (entry === undefined && worker.state === 'exited') return this.drop('late', worker, 'after the worker was retired')
-    const result = decodeSnapshot(data, this.settings.maxSeries)
+    const result = decodeSnapshot(data, this.settings.maxSeries, this.settings.maxBytes)
     if (!result.ok) return this.drop(result.reason, worker, result.detail)
     if (entry !== undefined && result.snapshot.seq <= entry.snapshot.seq) return this.drop('stale', worker, `seq ${result.snapshot.seq}`)
     this.received++
-    this.entries.set(worker, { worker, snapshot: result.snapshot, receivedAt: this.now(), diedAt: entry?.diedAt })
+    const lag = lagMaxOf(result.snapshot)
+    this.entries.set(worker, {
+      worker,
+      snapshot: result.snapshot,
+      receivedAt: this.now(),
+      gap: entry === undefined ? 0 : Math.max(0, result.snapshot.at - entry.snapshot.at),
+      peak: Math.max(entry?.peak ?? 0, lag),
+      samplePeak: Math.max(entry?.samplePeak ?? 0, lag),
+      diedAt: entry?.diedAt
+    })
     this.version++
+  }
+
+  /**
+   * A scrape was answered: the longest event-loop delays start over. Until
+   * then each worker's is the longest of all the snapshots it pushed since
+   * the previous scrape, so a stall shows in the next scrape whatever the
+   * scrape interval, not only while it is in the latest snapshot.
+   */
+  scraped (): void {
+    let changed = false
+    for (const e of this.entries.values()) {
+      if (e.peak !== 0) changed = true
+      e.peak = 0
+    }
+    if (changed) this.version++
+  }
+
+  /** The longest event-loop delay (s) of a worker's snapshots since the previous call, for the dashboard's history. */
+  stallPeak (worker: WorkerRef): number {
+    const e = this.entries.get(worker) as Entry
+    const peak = e.samplePeak
+    e.samplePeak = 0
+    return peak
   }
 
   /** The worker's process is gone: its gauges leave the output, its counts stay. */
@@ -134,7 +199,7 @@ export class MetricsAggregator {
   }
 
   /** Latest snapshot of each live worker, with when it arrived. */
-  latest (worker: WorkerRef): { snapshot: Snapshot, receivedAt: number } | undefined {
+  latest (worker: WorkerRef): { snapshot: Snapshot, receivedAt: number, gap: number } | undefined {
     return this.entries.get(worker)
   }
 
@@ -164,7 +229,7 @@ export class MetricsAggregator {
     for (const [slot, metrics] of this.retired) members.push({ slot, live: false, newest: -1, metrics })
     for (const e of this.entries.values()) {
       const live = e.diedAt === undefined
-      members.push({ slot: e.worker.slot, live, newest: e.worker.id, metrics: live ? e.snapshot.metrics : e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type)) })
+      members.push({ slot: e.worker.slot, live, newest: e.worker.id, metrics: live ? withPeak(e.snapshot.metrics, e.peak) : e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type)) })
     }
 
     // the newest worker defines each metric's type and histogram buckets (a deploy may change them)
@@ -204,11 +269,33 @@ export class MetricsAggregator {
       this.entries.delete(worker)
       const kept = e.snapshot.metrics.filter((m) => MONOTONIC.has(m.type))
       const base = this.retired.get(worker.slot)
-      this.retired.set(worker.slot, base === undefined ? kept : this.mergeRetired(base, kept))
+      this.retired.set(worker.slot, this.capped(base, base === undefined ? kept : this.mergeRetired(base, kept)))
       this.retiredTally.requests += e.snapshot.requests
       this.retiredTally.errors += e.snapshot.errors
       this.version++
     }
+  }
+
+  /**
+   * At most maxSeries retired series per slot: a worker that makes up new
+   * label values each time it starts would otherwise grow its slot's totals
+   * without end. Past the cap, the series the slot already had keep adding
+   * up (they stay monotonic) and new ones are left out and counted.
+   */
+  private capped (base: MetricJSON[] | undefined, merged: MetricJSON[]): MetricJSON[] {
+    let series = 0
+    for (const m of merged) series += m.values.length
+    // a first dead worker fits: its snapshot was within maxSeries
+    if (base === undefined || series <= this.settings.maxSeries) return merged
+    const known = new Map(base.map((m) => [m.name, new Set(m.values.map(seriesKey))]))
+    const out: MetricJSON[] = []
+    for (const m of merged) {
+      const keys = known.get(m.name)
+      const values = keys === undefined ? [] : m.values.filter((v) => keys.has(seriesKey(v)))
+      this.retiredDropped += m.values.length - values.length
+      if (values.length > 0) out.push({ ...m, values })
+    }
+    return out
   }
 
   /** Sums a slot's retired counts with a newly dead worker's; a histogram whose buckets changed restarts from the new one. */

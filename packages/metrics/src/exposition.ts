@@ -1,4 +1,4 @@
-import { Registry, openMetricsContentType, prometheusContentType, type Aggregator, type Metric, type RegistryContentType } from 'prom-client'
+import { Registry, openMetricsContentType, prometheusContentType, type Aggregator, type RegistryContentType } from 'prom-client'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary'
 
@@ -41,23 +41,22 @@ export function negotiate (accept: string | undefined): ContentType {
 
 /**
  * Renders metric objects in the exposition format of `contentType`, with
- * prom-client's own formatter. A fresh registry of wrappers every time:
- * prom-client renames a live counter in place when it formats OpenMetrics
- * (`foo_total` becomes `foo` for good), which would corrupt later Prometheus
- * scrapes and the snapshots pushed to the primary.
+ * prom-client's own formatter, one metric at a time: a Registry keeps its
+ * metrics in a plain object keyed by name, where a family a worker called
+ * `constructor` or `__proto__` would throw or vanish. Names are not changed
+ * in place either (prom-client renames a live counter for OpenMetrics,
+ * `foo_total` becoming `foo` for good).
  */
-export function render (metrics: Iterable<MetricJSON>, contentType: ContentType): Promise<string> {
-  const registry = new Registry<ContentType>()
-  registry.setContentType(contentType)
+export async function render (metrics: Iterable<MetricJSON>, contentType: ContentType): Promise<string> {
+  const formatter = new Registry<ContentType>()
+  formatter.setContentType(contentType)
+  const format = formatter as unknown as { getMetricsAsString (m: { get (): MetricJSON }): Promise<string> }
+  const openMetrics = contentType === openMetricsContentType
+  const parts: Array<Promise<string>> = []
   for (const metric of metrics) {
-    const wrapper = {
-      name: metric.name,
-      help: metric.help,
-      type: metric.type,
-      aggregator: metric.aggregator,
-      get: () => ({ ...metric, name: wrapper.name })
-    }
-    registry.registerMetric(wrapper as unknown as Metric)
+    const name = openMetrics && metric.type === 'counter' ? metric.name.replace(/_total$/, '') : metric.name
+    parts.push(format.getMetricsAsString({ get: () => ({ ...metric, name }) }))
   }
-  return registry.metrics()
+  const texts = await Promise.all(parts)
+  return openMetrics ? `${texts.join('\n')}\n# EOF\n` : `${texts.join('\n\n')}\n`
 }

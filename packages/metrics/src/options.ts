@@ -24,7 +24,7 @@ export interface MetricsOptions {
   httpMetrics?: boolean
   /** route patterns not measured, or a predicate on the request (default: the metrics endpoint) */
   exclude?: string[] | ((request: FastifyRequest) => boolean)
-  /** buckets of http_request_duration_seconds, in seconds (default prom-client's, 5 ms to 10 s) */
+  /** buckets of http_request_duration_seconds, in seconds (default 100 µs to 10 s, 16 buckets) */
   buckets?: number[]
   /** the `route` label of requests no route matched (default 'unmatched') */
   unmatchedRoute?: string
@@ -55,24 +55,35 @@ export interface AggregatorOptions {
   workersEndpoint?: string | false
   /** route of the live dashboard page; false for none (default '/dashboard') */
   dashboard?: string | false
+  /** the admin route of @corral/health's machine readiness, shown on the dashboard when it answers; false for none (default '/health') */
+  health?: string | false
   /** a `worker` label (the slot) on every series instead of one sum across workers (default false) */
   perWorker?: boolean
-  /** the primary's own process metrics, named with this prefix; false to leave them out (default 'corral_primary_') */
-  primaryMetrics?: string | false
-  /** the largest snapshot accepted from a worker, in series; larger ones are dropped (default 50000) */
+  /** the primary's own process metrics, in the workers' families with the label worker="primary"; false to leave them out (default true) */
+  primaryMetrics?: boolean
+  /** the largest snapshot accepted from a worker, in series, and the most series one slot's dead workers leave behind (default 50000) */
   maxSeries?: number
+  /** the largest snapshot accepted from a worker, in bytes of its names, help texts, label values and numbers (default 16 MiB) */
+  maxBytes?: number
 }
 
 export interface ResolvedAggregatorOptions {
   endpoint: string
   workersEndpoint: string | false
   dashboard: string | false
+  health: string | false
   perWorker: boolean
-  primaryMetrics: string | false
+  primaryMetrics: boolean
   maxSeries: number
+  maxBytes: number
 }
 
-export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+/**
+ * 100 µs to 10 s: a Fastify route answers in tens of µs, so prom-client's
+ * defaults (from 5 ms) put every request of a fast service in the first
+ * bucket and its quantiles say nothing; a slow upstream still fits under 10 s.
+ */
+export const DEFAULT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 function describe (value: unknown): string {
   if (typeof value === 'function') return 'a function'
@@ -170,10 +181,6 @@ export function resolveMetricsOptions (opts: MetricsOptions): ResolvedMetricsOpt
 /** Reads and checks the aggregator's options once, with their defaults. */
 export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggregatorOptions {
   if (!isObject(opts)) fail('options', 'an object', opts)
-  const primaryMetrics = opts.primaryMetrics ?? 'corral_primary_'
-  if (primaryMetrics !== false && (typeof primaryMetrics !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(primaryMetrics))) {
-    fail('primaryMetrics', 'a metric name prefix (like "corral_primary_") or false', primaryMetrics)
-  }
   const workersEndpoint = route('workersEndpoint', opts.workersEndpoint, '/workers', true)
   const dashboard = route('dashboard', opts.dashboard, '/dashboard', true)
   // the page draws what the JSON view says
@@ -182,8 +189,10 @@ export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggr
     endpoint: route('endpoint', opts.endpoint, '/metrics', false),
     workersEndpoint,
     dashboard,
+    health: route('health', opts.health, '/health', true),
     perWorker: boolean('perWorker', opts.perWorker, false),
-    primaryMetrics,
-    maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1)
+    primaryMetrics: boolean('primaryMetrics', opts.primaryMetrics, true),
+    maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1),
+    maxBytes: integer('maxBytes', opts.maxBytes, 16 * 1024 * 1024, 1024)
   }
 }

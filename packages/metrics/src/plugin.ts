@@ -27,7 +27,10 @@ async function corralMetricsPlugin (fastify: FastifyInstance, options: MetricsOp
   const { registry } = opts
   const worker = workerContext()
 
-  if (opts.defaultMetrics !== false) processMetrics(registry, opts.defaultMetrics)
+  if (opts.defaultMetrics !== false) {
+    const stalls = processMetrics(registry, opts.defaultMetrics)
+    fastify.addHook('onClose', async () => { stalls.stop() })
+  }
   const tally: HttpTally = opts.httpMetrics ? httpMetrics(fastify, registry, opts) : { requests: 0, errors: 0, inFlight: 0 }
 
   let seq = 0

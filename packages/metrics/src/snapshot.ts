@@ -58,7 +58,10 @@ export interface Snapshot {
 
 const KINDS = new Set<string>(['counter', 'gauge', 'histogram', 'summary'])
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+// names starting with __ are Prometheus' own (and __proto__ is no label to set on an object)
+const LABEL = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$/
+/** what a number weighs in the byte budget (its size in the JSON that carried it, at most) */
+const NUMBER_BYTES = 24
 
 function wireNumber (value: number): WireNumber {
   return Number.isFinite(value) ? value : String(value)
@@ -142,22 +145,31 @@ function count (value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined
 }
 
-function labelsOf (names: string[], values: unknown): Record<string, string | number> | undefined {
+/** What is left of a snapshot's allowance: series, and bytes of its strings and numbers. */
+interface Budget { left: number, bytes: number }
+
+class Malformed extends Error {}
+class TooLarge extends Error {}
+
+function spend (budget: Budget, bytes: number): void {
+  budget.bytes -= bytes
+  if (budget.bytes < 0) throw new TooLarge('bytes')
+}
+
+function labelsOf (names: string[], values: unknown, budget: Budget): Record<string, string | number> | undefined {
   if (!Array.isArray(values) || values.length !== names.length) return undefined
   const labels: Record<string, string | number> = {}
   for (let i = 0; i < names.length; i++) {
     const v = values[i]
     if (v === null) continue
     if (typeof v !== 'string' && typeof v !== 'number') return undefined
+    spend(budget, typeof v === 'string' ? v.length : NUMBER_BYTES)
     labels[names[i]] = v
   }
   return labels
 }
 
-class Malformed extends Error {}
-class TooLarge extends Error {}
-
-function decodeMetric (raw: unknown, budget: { left: number }): MetricJSON {
+function decodeMetric (raw: unknown, budget: Budget): MetricJSON {
   if (raw === null || typeof raw !== 'object') throw new Malformed('metric is not an object')
   const w = raw as Record<string, unknown>
   if (typeof w.n !== 'string' || !NAME.test(w.n)) throw new Malformed('bad metric name')
@@ -166,13 +178,15 @@ function decodeMetric (raw: unknown, budget: { left: number }): MetricJSON {
   if (!Array.isArray(w.k) || !w.k.every((l) => typeof l === 'string' && LABEL.test(l))) throw new Malformed(`bad label names of ${w.n}`)
   if (!Array.isArray(w.r)) throw new Malformed(`no rows in ${w.n}`)
   const names = w.k as string[]
+  spend(budget, w.n.length + w.h.length + names.reduce((n, l) => n + l.length, 0))
   const type = w.t as MetricKind
   const values: SampleJSON[] = []
 
   if (type === 'counter' || type === 'gauge') {
     for (const row of w.r) {
-      if (--budget.left < 0) throw new TooLarge()
-      const labels = Array.isArray(row) && row.length === 2 ? labelsOf(names, row[0]) : undefined
+      if (--budget.left < 0) throw new TooLarge('series')
+      spend(budget, NUMBER_BYTES)
+      const labels = Array.isArray(row) && row.length === 2 ? labelsOf(names, row[0], budget) : undefined
       const value = Array.isArray(row) ? readNumber(row[1]) : undefined
       if (labels === undefined || value === undefined) throw new Malformed(`bad row in ${w.n}`)
       values.push({ value, labels })
@@ -181,12 +195,14 @@ function decodeMetric (raw: unknown, budget: { left: number }): MetricJSON {
     const bound = type === 'histogram' ? 'le' : 'quantile'
     const bounds = w.b
     if (!Array.isArray(bounds) || !bounds.every((b) => typeof b === 'number' || b === '+Inf')) throw new Malformed(`bad bounds in ${w.n}`)
+    spend(budget, bounds.length * NUMBER_BYTES)
     if (names.includes(bound)) throw new Malformed(`${bound} among the labels of ${w.n}`)
     for (const row of w.r) {
       budget.left -= bounds.length + 2
-      if (budget.left < 0) throw new TooLarge()
+      if (budget.left < 0) throw new TooLarge('series')
+      spend(budget, (bounds.length + 2) * NUMBER_BYTES)
       const ok = Array.isArray(row) && row.length === 4 && Array.isArray(row[1]) && row[1].length === bounds.length
-      const labels = ok ? labelsOf(names, row[0]) : undefined
+      const labels = ok ? labelsOf(names, row[0], budget) : undefined
       const sum = ok ? readNumber(row[2]) : undefined
       const total = ok ? readNumber(row[3]) : undefined
       if (labels === undefined || sum === undefined || total === undefined) throw new Malformed(`bad row in ${w.n}`)
@@ -206,8 +222,13 @@ function decodeMetric (raw: unknown, budget: { left: number }): MetricJSON {
 
 export type DecodeResult = { ok: true, snapshot: Snapshot } | { ok: false, reason: 'malformed' | 'too_large', detail: string }
 
-/** Checks what a worker sent and rebuilds prom-client's JSON; anything off is rejected whole. */
-export function decodeSnapshot (raw: unknown, maxSeries: number): DecodeResult {
+/**
+ * Checks what a worker sent and rebuilds prom-client's JSON; anything off is
+ * rejected whole, and so is a snapshot past `maxSeries` series or `maxBytes`
+ * bytes of names, help texts, label values and numbers (rows alone do not
+ * bound it: one row can carry a label value of megabytes).
+ */
+export function decodeSnapshot (raw: unknown, maxSeries: number, maxBytes = Infinity): DecodeResult {
   try {
     if (raw === null || typeof raw !== 'object') throw new Malformed('not an object')
     const s = raw as Record<string, unknown>
@@ -222,7 +243,7 @@ export function decodeSnapshot (raw: unknown, maxSeries: number): DecodeResult {
       throw new Malformed('bad header fields')
     }
     if (!Array.isArray(s.m)) throw new Malformed('no metrics')
-    const budget = { left: maxSeries }
+    const budget: Budget = { left: maxSeries, bytes: maxBytes }
     const seen = new Set<string>()
     const metrics: MetricJSON[] = []
     for (const m of s.m) {
@@ -233,7 +254,7 @@ export function decodeSnapshot (raw: unknown, maxSeries: number): DecodeResult {
     }
     return { ok: true, snapshot: { seq, at, requests, errors, inFlight, truncated, series: maxSeries - budget.left, metrics } }
   } catch (err) {
-    if (err instanceof TooLarge) return { ok: false, reason: 'too_large', detail: `more than ${maxSeries} series` }
+    if (err instanceof TooLarge) return { ok: false, reason: 'too_large', detail: err.message === 'series' ? `more than ${maxSeries} series` : `more than ${maxBytes} bytes` }
     return { ok: false, reason: 'malformed', detail: (err as Error).message }
   }
 }

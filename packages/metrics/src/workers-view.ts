@@ -23,6 +23,19 @@ export interface WorkerView {
   eventLoopUtilization: number | null
   /** ms since its latest snapshot arrived (null before the first) */
   lastPush: number | null
+  /** no snapshot for 3 push intervals and UNRESPONSIVE_MS (blocked, or its channel is stuck), or cluster-boot says so */
+  unresponsive: boolean
+}
+
+/** What cluster-boot says of a slot, when it says it (`status: 'backoff'` while a crash-looping slot waits). */
+export interface SlotView { slot: number, status: string, [key: string]: unknown }
+
+/** A worker that has not pushed for this long (ms), and for three of its push intervals, is shown unresponsive. */
+export const UNRESPONSIVE_MS = 3000
+
+/** Whether a worker went quiet: `age` ms since its last snapshot, which came `gap` ms after the one before. */
+export function silent (age: number, gap: number): boolean {
+  return age > Math.max(UNRESPONSIVE_MS, 3 * gap)
 }
 
 /** GET /workers: every live worker, and totals that include workers that are gone. */
@@ -34,6 +47,8 @@ export interface WorkersView {
   memoryRestarts: number
   crashLoop: boolean
   stopping: boolean
+  /** per slot, from cluster-boot when it reports slots (null otherwise) */
+  slots: SlotView[] | null
 }
 
 export function workersView (supervisor: Supervisor, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
@@ -56,7 +71,8 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
       heapTotal: stats?.heapTotal ?? null,
       eventLoopDelay: stats === undefined ? null : Math.round(stats.eventLoopDelay * 100) / 100,
       eventLoopUtilization: stats === undefined ? null : Math.round(stats.eventLoopUtilization * 1000) / 1000,
-      lastPush: latest === undefined ? null : now - latest.receivedAt
+      lastPush: latest === undefined ? null : now - latest.receivedAt,
+      unresponsive: (record.state as string) === 'unresponsive' || (latest !== undefined && silent(now - latest.receivedAt, latest.gap))
     }
   })
   return {
@@ -66,6 +82,7 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
     reloads: state.reloads,
     memoryRestarts: state.memoryRestarts,
     crashLoop: state.crashLoop,
-    stopping: state.stopping
+    stopping: state.stopping,
+    slots: (state as { slots?: SlotView[] }).slots ?? null
   }
 }

@@ -80,7 +80,8 @@ test('a malformed snapshot is rejected whole, with a reason', async (t) => {
     'bad bucket row': { ...good, m: [{ ...histogram, r: [[[], [1], 1, 1]] }] },
     'bad bucket value': { ...good, m: [{ ...histogram, b: [1], r: [[[], ['x'], 1, 1]] }] },
     'row not an array': { ...good, m: [{ ...counter, r: ['x'] }] },
-    'same metric twice': { ...good, m: [counter, counter] }
+    'same metric twice': { ...good, m: [counter, counter] },
+    'a reserved label name': { ...good, m: [{ ...counter, k: ['__proto__'] }] }
   }
   for (const [name, raw] of Object.entries(variants)) {
     const result = decodeSnapshot(raw, 1000)
@@ -88,6 +89,68 @@ test('a malformed snapshot is rejected whole, with a reason', async (t) => {
   }
   t.equal(decodeSnapshot(good, 3).reason, 'too_large', 'more series than the primary accepts')
   t.equal(decodeSnapshot(good, 0).reason, 'too_large', 'counted on counter rows too')
+})
+
+test('decoding is bounded in bytes, not only in rows', async (t) => {
+  const w = workerRegistry()
+  w.requests.inc({ route: '/' + 'x'.repeat(100_000) })
+  const one = await snapshotOf(w.registry)
+  t.equal(decodeSnapshot(one, 1000).ok, true, 'a few rows fit the series budget')
+  const big = decodeSnapshot(one, 1000, 50_000)
+  t.same({ ok: big.ok, reason: big.reason, detail: big.detail }, { ok: false, reason: 'too_large', detail: 'more than 50000 bytes' }, 'one huge label value does not')
+  const w2 = workerRegistry()
+  w2.duration.observe({ route: '/a' }, 0.5)
+  const histogram = (await snapshotOf(w2.registry)).m.filter((m) => m.n === 'dur_seconds')
+  t.equal(decodeSnapshot({ ...one, m: histogram }, 1000, 200).reason, 'too_large', 'histogram rows weigh too')
+  t.equal(decodeSnapshot({ ...one, m: histogram }, 1000, 10_000).ok, true)
+})
+
+test('metric families named like Object.prototype members do not break the output', async (t) => {
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 10_000 })
+  const hostile = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'].map((n, i) => ({ n, h: 'x', t: i === 0 ? 'counter' : 'gauge', a: 'sum', k: [], r: [[[], i + 1]] }))
+  const w = workerRegistry()
+  w.requests.inc({ route: '/a' })
+  const good = await snapshotOf(w.registry)
+  agg.receive({ ...good, m: [...good.m, ...hostile] }, worker(0, 1))
+  agg.receive(await snapshotOf(w.registry, { m: hostile }), worker(1, 2))
+  const out = await text(agg)
+  t.equal(sample(out, 'constructor'), 2)
+  t.equal(sample(out, '__proto__'), 4)
+  t.equal(sample(out, 'toString'), 6)
+  t.equal(sample(out, 'valueOf'), 10)
+  t.equal(sample(out, 'req_total', { route: '/a' }), 1, 'the other families are all there')
+  const open = await render(agg.metrics(), 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+  t.match(open, /^constructor_total 2$/m, 'and in OpenMetrics')
+})
+
+test('a slot\'s retired series are capped: old series keep adding up, new ones are left out and counted', async (t) => {
+  const c = clock()
+  const agg = new MetricsAggregator({ perWorker: false, maxSeries: 8, now: c.now })
+  let id = 0
+  const dieWith = async (routes, families = ['req_total']) => {
+    const w = workerRegistry()
+    for (const route of routes) w.requests.inc({ route })
+    w.duration.observe({ route: '/a' }, 0.5)
+    const snap = await snapshotOf(w.registry)
+    const ref = worker(0, ++id)
+    agg.receive({ ...snap, m: snap.m.filter((m) => families.includes(m.n)) }, ref)
+    ref.state = 'exited'
+    agg.exited(ref)
+    c.advance(LATE_GRACE_MS)
+    return text(agg)
+  }
+  await dieWith(['/a', '/b', '/c', '/d', '/e'])
+  let out = await dieWith(['/a', '/f', '/g'])
+  t.equal(sample(out, 'req_total', { route: '/f' }), 1, 'within the cap, new series join')
+  out = await dieWith(['/a', '/b', '/x', '/y'])
+  t.equal(sample(out, 'req_total', { route: '/a' }), 3, 'known series keep adding up')
+  t.equal(sample(out, 'req_total', { route: '/b' }), 2)
+  t.equal(sample(out, 'req_total', { route: '/x' }), undefined, 'new ones past the cap are left out')
+  t.equal(agg.retiredDropped, 2, 'and counted')
+  out = await dieWith(['/a', '/z'], ['req_total', 'dur_seconds'])
+  t.equal(sample(out, 'req_total', { route: '/a' }), 4)
+  t.equal(sample(out, 'dur_seconds_count', { route: '/a' }), undefined, 'a new family past the cap is left out whole')
+  t.equal(agg.retiredDropped, 2 + 1 + 5)
 })
 
 test('missing label values and infinite numbers survive the wire', async (t) => {
@@ -291,9 +354,10 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   for (const [opts, name] of [
     [{ endpoint: 'metrics' }, 'endpoint'],
     [{ perWorker: 1 }, 'perWorker'],
-    [{ primaryMetrics: '' }, 'primaryMetrics'],
+    [{ primaryMetrics: 'corral_primary_' }, 'primaryMetrics'],
     [{ maxSeries: 0 }, 'maxSeries'],
     [{ workersEndpoint: false }, 'dashboard'],
+    [{ health: 'health' }, 'health'],
     [[], 'options']
   ]) {
     const admin = Fastify()
@@ -319,5 +383,16 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
   supervisor.crashLoop = true
   out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
-  t.notMatch(out, /corral_primary_/, 'primaryMetrics: false leaves the primary\'s process metrics out')
+  t.notMatch(out, /worker="primary"/, 'primaryMetrics: false leaves the primary\'s process metrics out')
+})
+
+test('the dashboard shows the machine\'s readiness from @corral/health\'s route, unless told not to', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  for (const [opts, expected] of [[{}, 'const HEALTH = "/health"'], [{ health: '/ready' }, 'const HEALTH = "/ready"'], [{ health: false }, 'const HEALTH = null']]) {
+    const admin = Fastify()
+    admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+    await admin.register(metricsAggregator, { primaryMetrics: false, ...opts })
+    t.teardown(() => admin.close())
+    t.match((await admin.inject('/dashboard')).body, expected, JSON.stringify(opts))
+  }
 })

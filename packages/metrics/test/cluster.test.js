@@ -61,8 +61,8 @@ test('two workers, one merged endpoint', async (t) => {
     t.equal(sample(text, 'corral_worker_restarts_total'), 0)
     t.equal(sample(text, 'corral_reloads_total'), 0)
     t.equal(sample(text, 'corral_crash_loop'), 0)
-    t.ok(sample(text, 'corral_primary_process_resident_memory_bytes') > 0, 'the primary RSS')
-    t.ok(sample(text, 'process_resident_memory_bytes') > 0, 'the workers RSS, summed')
+    t.ok(sample(text, 'process_resident_memory_bytes', { worker: 'primary' }) > 0, 'the primary RSS, labelled in the same family')
+    t.notMatch(text, /corral_primary_/, 'no prefixed copy of the process metrics')
     t.ok(sample(text, 'corral_metrics_snapshots_received_total') > 2)
     t.ok(sample(text, 'corral_metrics_push_duration_seconds_count') > 0, 'the cost of pushes is measured')
   })
@@ -70,9 +70,9 @@ test('two workers, one merged endpoint', async (t) => {
   await t.test('quantiles and event-loop percentiles stay per worker', async (t) => {
     const text = await scrape()
     const p99 = samples(text, 'nodejs_eventloop_lag_p99_seconds')
-    t.same(p99.map((s) => s.labels.worker).sort(), ['0', '1'], 'one event-loop p99 per worker')
+    t.same(p99.map((s) => s.labels.worker).sort(), ['0', '1', 'primary'], 'one event-loop p99 per worker, and the primary\'s')
     const utilization = samples(text, 'nodejs_eventloop_utilization_ratio')
-    t.equal(utilization.length, 2)
+    t.equal(utilization.length, 3)
     const quantiles = samples(text, 'fixture_latency_seconds').filter((s) => s.labels.quantile === '0.5')
     t.ok(quantiles.length >= 1 && quantiles.every((s) => s.labels.worker !== undefined), 'summary quantiles carry the worker')
     t.equal(samples(text, 'http_requests_total').filter((s) => s.labels.worker !== undefined).length, 0, 'counters are one sum')
@@ -93,7 +93,36 @@ test('two workers, one merged endpoint', async (t) => {
     t.equal(res.status, 200)
     t.match(res.headers['content-type'], /text\/html/)
     t.match(res.body, /"\/workers"/)
+    t.match(res.body, /"\/workers\/history"/)
+    t.notMatch(res.body, /<script src=|<link rel="stylesheet"|https?:\/\/(?!www\.w3\.org)/, 'nothing loaded from elsewhere')
   })
+
+  await t.test('GET /workers/history: samples of every worker and the total, after `since`', async (t) => {
+    const all = await waitFor(async () => {
+      const { body } = await admin('/workers/history?since=nonsense')
+      return body.samples.length >= 2 ? body : false
+    }, { message: 'two samples' })
+    t.equal(all.step, 1000)
+    const last = all.samples.at(-1)
+    t.same(Object.keys(last.workers), ['0', '1'])
+    t.type(last.total.rps, 'number')
+    t.equal((await admin(`/workers/history?since=${last.t}`)).body.samples.length, 0, 'nothing newer than the last one yet')
+    const view = (await admin('/workers')).body
+    t.equal(view.slots, null, 'no slots reported by this cluster-boot')
+    t.ok(view.workers.every((w) => w.unresponsive === false))
+  })
+})
+
+test('per-process gauges are per worker, never summed; start times are there', async (t) => {
+  const { scrape } = await startCluster(t)
+  const text = await scrapeUntil(scrape, (x) => samples(x, 'process_start_time_seconds').length === 3, 'three start times')
+  for (const name of ['process_max_fds', 'process_open_fds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_active_handles_total', 'process_start_time_seconds']) {
+    const series = samples(text, name)
+    t.same(series.map((s) => s.labels.worker).sort(), ['0', '1', 'primary'], `${name}: one series per worker and the primary's, each labelled`)
+  }
+  const limits = samples(text, 'process_max_fds')
+  t.equal(new Set(limits.map((s) => s.value)).size, 1, 'every process has its own fd limit, none of them a sum')
+  for (const s of samples(text, 'process_start_time_seconds')) t.ok(Math.abs(s.value - Date.now() / 1000) < 120, 'a start time in seconds since the epoch')
 })
 
 test('perWorker: true labels every series with the stable slot', async (t) => {
@@ -104,7 +133,7 @@ test('perWorker: true labels every series with the stable slot', async (t) => {
   t.same(series.map((s) => s.labels.worker).sort(), ['0', '1'])
   t.ok(series.every((s) => s.value > 0))
   t.notMatch(text, /worker="\d{3,}"/, 'the slot, never a pid')
-  t.equal(samples(text, 'process_resident_memory_bytes').length, 2, 'gauges per worker too')
+  t.equal(samples(text, 'process_resident_memory_bytes').length, 3, 'gauges per worker too (and the primary\'s)')
 })
 
 /** GET /workers once cluster-boot's stats arrived for every worker. */

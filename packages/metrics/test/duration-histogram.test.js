@@ -26,3 +26,14 @@ t.test('request durations land in the first bucket at or above them, cumulativel
   app.metrics.registry.resetMetrics()
   t.equal(line((await app.inject('/metrics')).body, `http_request_duration_seconds_count{${fast}}`), 3, 'like the counter, rebuilt from the tallies')
 })
+
+t.test('the default buckets resolve a sub-millisecond service and a 10 s one', async (t) => {
+  const app = Fastify()
+  await app.register(corralMetrics)
+  app.get('/fast', async () => 'x')
+  t.teardown(() => app.close())
+  await app.inject('/fast')
+  const text = (await app.inject('/metrics')).body
+  const bounds = [...text.matchAll(/http_request_duration_seconds_bucket\{le="([^"]+)",method="GET",route="\/fast"/g)].map((m) => m[1])
+  t.same(bounds, ['0.0001', '0.00025', '0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'])
+})

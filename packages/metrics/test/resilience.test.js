@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { sleep, waitFor } from '../../../test/helpers/index.js'
-import { sample, scrapeUntil, startCluster } from './fixtures/cluster.js'
+import { sample, samples, scrapeUntil, startCluster } from './fixtures/cluster.js'
 
 const ROOT = { method: 'GET', route: '/', status_code: 200 }
 const USERS = { method: 'GET', route: '/users/:id', status_code: 200 }
@@ -21,6 +21,9 @@ test('a worker killed with SIGKILL keeps its counts in the sum', async (t) => {
     return slot0 !== undefined && slot0.pid !== victim.pid && slot0.state === 'ready' ? body : false
   }, { message: 'slot 0 respawned' })
   t.equal(after.workers.find((w) => w.slot === 0).restarts, 1)
+  const history = (await admin('/workers/history')).body
+  t.same(history.markers.filter((m) => m.slot === 0).map((m) => m.kind), ['crash', 'restart'], 'the crash and the restart are marked on the charts')
+  t.equal(history.lastErrors[0].detail, 'killed by SIGKILL', 'and the slot\'s last error is kept')
 
   let text = await scrape()
   t.equal(sample(text, 'http_requests_total', USERS), 30, 'the dead worker\'s requests are still counted')
@@ -89,6 +92,22 @@ test('malformed snapshots are dropped and counted; good ones still arrive', asyn
   t.equal(warnings.length, 1, 'logged once for the worker, not once per message')
   t.equal(warnings[0].reason, 'malformed')
   t.equal(warnings[0].pid, body.pid)
+})
+
+test('a worker sending families named constructor, __proto__, toString does not break /metrics', async (t) => {
+  // no periodic push after the first: the hostile snapshot stays the latest
+  const { get, admin, scrape } = await startCluster(t, { metrics: { interval: 60_000 } })
+  for (let i = 0; i < 5; i++) await get('/')
+  await get('/hostile')
+  const text = await scrapeUntil(scrape, (x) => sample(x, 'constructor') === 1, 'the hostile snapshot merged')
+  t.equal((await admin('/metrics')).status, 200)
+  t.equal(sample(text, '__proto__'), 2)
+  t.equal(sample(text, 'toString'), 3)
+  t.equal(sample(text, 'hasOwnProperty'), 4)
+  t.ok(sample(text, 'corral_workers_alive') === 2, 'the primary\'s own metrics are there')
+  t.equal(samples(text, 'process_resident_memory_bytes').length, 3, 'and every worker\'s metrics (and the primary\'s)')
+  const open = await admin('/metrics', { headers: { accept: 'application/openmetrics-text' } })
+  t.equal(open.status, 200, 'OpenMetrics too')
 })
 
 test('a push that fails is logged and the next ones go on; a push can be asked for', async (t) => {

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { test } from 'tap'
 import Fastify from 'fastify'
-import { Registry } from 'prom-client'
+import { Gauge, Registry } from 'prom-client'
 import corralMetrics, { negotiate } from '@corral/metrics'
 import { sleep } from '../../../test/helpers/index.js'
 import { sample } from './fixtures/cluster.js'
@@ -258,4 +258,16 @@ test('the error says what the bad option got, whatever it is', async (t) => {
     app.register(corralMetrics, opts)
     await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`${got.replace(/[()]/g, '\\$&')}$`) }, got)
   }
+})
+
+test('process gauges are marked per process; the app\'s own gauges in a registry of its own keep their aggregator', async (t) => {
+  const registry = new Registry()
+  // eslint-disable-next-line no-new
+  new Gauge({ name: 'pool_size', help: 'Summed across workers.', registers: [registry] })
+  const app = await build(t, { registry })
+  const json = await app.metrics.registry.getMetricsAsJSON()
+  const aggregatorOf = (name) => json.find((m) => m.name === name).aggregator
+  t.equal(aggregatorOf('pool_size'), 'sum')
+  t.equal(aggregatorOf('process_resident_memory_bytes'), 'average', 'kept per worker by the primary')
+  t.equal(aggregatorOf('process_start_time_seconds'), 'average')
 })
