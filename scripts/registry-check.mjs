@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { checkClusteredApp } from './registry/cluster-app.mjs'
-import { killGroup, run } from './registry/process.mjs'
+import { killAll, run } from './registry/process.mjs'
 import { createUser, startVerdaccio } from './registry/verdaccio.mjs'
 
 const BUDGET_MS = Number(process.env.REGISTRY_CHECK_BUDGET_MS ?? 170_000)
@@ -26,11 +26,10 @@ const packages = readdirSync(path.join(root, 'packages'))
 
 const started = Date.now()
 const work = mkdtempSync(path.join(os.tmpdir(), 'corral-registry-'))
-let registryPid
 
+/** Ends Verdaccio, the apps and any install still running, and removes the temp folder. */
 function cleanUp () {
-  if (registryPid !== undefined) killGroup(registryPid)
-  registryPid = undefined
+  killAll()
   rmSync(work, { recursive: true, force: true })
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { cleanUp(); process.exit(1) })
@@ -76,12 +75,11 @@ function checkPublishedFiles (app) {
 let failed = false
 try {
   const registry = await startVerdaccio(path.join(work, 'registry'))
-  registryPid = registry.pid
   const token = await createUser(registry.url)
   step(`verdaccio answers on ${registry.url}`)
 
   const env = { ...process.env, NPM_CONFIG_USERCONFIG: publishNpmrc(registry.url, token) }
-  await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--no-git-checks'], { cwd: root, env })
+  await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--no-git-checks', '--registry', registry.url], { cwd: root, env })
   step(`published ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}`)
 
   const app = path.join(work, 'app')

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, killGroup, waitFor } from './process.mjs'
+import { freePort, killGroup, track, waitFor } from './process.mjs'
 
 const START_MS = 60_000
 const RELOAD_MS = 60_000
@@ -27,9 +27,9 @@ export async function checkClusteredApp (label, cwd, file) {
   const admin = `http://127.0.0.1:${adminPort}`
   const logFile = path.join(cwd, `${label}.log`)
   const log = openSync(logFile, 'a')
-  const child = spawn(process.execPath, [file], {
+  const child = track(spawn(process.execPath, [file], {
     cwd, detached: true, stdio: ['ignore', log, log], env: { ...process.env, PORT: String(port), ADMIN_PORT: String(adminPort) }
-  })
+  }))
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
   let exited = null
   exit.then((e) => { exited = e })

@@ -32,15 +32,31 @@ export async function waitFor (check, ms, what) {
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last.message}` : ''}`)
 }
 
+// every process group started here, so a failure or the time budget can end them all
+const groups = new Set()
+
+/** Remembers a process group started with `detached: true` until it exits. */
+export function track (child) {
+  groups.add(child.pid)
+  child.once('exit', () => groups.delete(child.pid))
+  return child
+}
+
 /** Sends `signal` to a process group started with `detached: true`; quiet if it is gone. */
 export function killGroup (pid, signal = 'SIGKILL') {
   try { process.kill(-pid, signal) } catch {}
 }
 
+/** Ends every tracked process group still running. */
+export function killAll () {
+  for (const pid of groups) killGroup(pid)
+  groups.clear()
+}
+
 /** Runs a command to completion; rejects with its output when it fails. */
 export function run (cmd, args, { cwd, env, timeout = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = track(spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }))
     let out = ''
     child.stdout.on('data', (c) => { out += c })
     child.stderr.on('data', (c) => { out += c })

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { freePort, waitFor } from './process.mjs'
+import { freePort, track, waitFor } from './process.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -36,9 +36,9 @@ export async function startVerdaccio (dir) {
   const url = `http://127.0.0.1:${port}/`
   const out = openSync(path.join(dir, 'stdout.log'), 'a')
   // its own process group, so stopping it reaches anything it started
-  const child = spawn(process.execPath, [bin, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
+  const child = track(spawn(process.execPath, [bin, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
     detached: true, stdio: ['ignore', out, out]
-  })
+  }))
   let exited = null
   child.on('exit', (code) => { exited = code })
   await waitFor(async () => {
