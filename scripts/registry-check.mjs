@@ -74,18 +74,18 @@ function checkPublishedFiles (app) {
 
 let failed = false
 try {
-  const registry = await startVerdaccio(path.join(work, 'registry'))
-  const token = await createUser(registry.url)
-  step(`verdaccio answers on ${registry.url}`)
+  const registryUrl = await startVerdaccio(path.join(work, 'registry'))
+  const token = await createUser(registryUrl)
+  step(`verdaccio answers on ${registryUrl}`)
 
-  const env = { ...process.env, NPM_CONFIG_USERCONFIG: publishNpmrc(registry.url, token) }
-  await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--no-git-checks', '--registry', registry.url], { cwd: root, env })
+  const env = { ...process.env, NPM_CONFIG_USERCONFIG: publishNpmrc(registryUrl, token) }
+  await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--no-git-checks', '--registry', registryUrl], { cwd: root, env })
   step(`published ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}`)
 
   const app = path.join(work, 'app')
   mkdirSync(app)
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'registry-check-app', private: true, type: 'module' }, null, 2))
-  writeFileSync(path.join(app, '.npmrc'), `@corral:registry=${registry.url}\n`)
+  writeFileSync(path.join(app, '.npmrc'), `@corral:registry=${registryUrl}\n`)
   for (const file of readdirSync(fixtures)) copyFileSync(path.join(fixtures, file), path.join(app, file))
   const dev = rootJson.devDependencies
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error',

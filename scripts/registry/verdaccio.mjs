@@ -17,16 +17,15 @@ function config (dir) {
     auth: { htpasswd: { file: path.join(dir, 'htpasswd'), max_users: 10 } },
     uplinks: {},
     packages: {
-      '@corral/*': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' },
+      '@corral/*': { access: '$all', publish: '$authenticated' },
       '**': { access: '$all', publish: '$authenticated' }
     },
     web: { enable: false },
-    security: { api: { legacy: true } },
     log: { type: 'file', path: path.join(dir, 'verdaccio.log'), level: 'warn' }
   }, null, 2)
 }
 
-/** Starts Verdaccio; resolves to { url, pid, log } once it answers /-/ping. */
+/** Starts Verdaccio; resolves to its URL once it answers /-/ping. */
 export async function startVerdaccio (dir) {
   mkdirSync(path.join(dir, 'storage'), { recursive: true })
   const configFile = path.join(dir, 'config.yaml')
@@ -46,7 +45,7 @@ export async function startVerdaccio (dir) {
     const res = await fetch(`${url}-/ping`).catch(() => null)
     return res?.ok === true
   }, 60_000, 'verdaccio to answer')
-  return { url, pid: child.pid, child }
+  return url
 }
 
 /** Creates a user with a random password and returns its token. */
