@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, killGroup, track, waitFor } from './process.mjs'
+import { freePort, waitFor } from '../../test/helpers/index.js'
+import { exitedEarly, killGroup, track } from './process.mjs'
 
 const START_MS = 60_000
 const RELOAD_MS = 60_000
@@ -31,18 +32,16 @@ export async function checkClusteredApp (label, cwd, file) {
     cwd, detached: true, stdio: ['ignore', log, log], env: { ...process.env, PORT: String(port), ADMIN_PORT: String(adminPort) }
   }))
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  let exited = null
-  exit.then((e) => { exited = e })
+  const early = exitedEarly(child, label)
   const fail = (what) => new Error(`${label}: ${what}\n--- ${label}.log ---\n${readFileSync(logFile, 'utf8').slice(-3000)}`)
   try {
     try {
-      await waitFor(async () => {
-        if (exited !== null) throw Object.assign(new Error(`exited early (${JSON.stringify(exited)})`), { fatal: true })
+      await Promise.race([early, waitFor(async () => {
         const pids = await workerPids(admin)
         if (pids.length !== 2) return false
         await json(`${app}/`)
         return true
-      }, START_MS, 'two workers answering')
+      }, { timeout: START_MS, interval: 200, message: 'two workers answering' })])
       const ready = await fetch(`${app}/health/ready`)
       if (ready.status !== 200) throw new Error(`/health/ready answered ${ready.status}`)
       const first = await json(`${app}/visit`, { method: 'POST' })
@@ -55,7 +54,7 @@ export async function checkClusteredApp (label, cwd, file) {
       await waitFor(async () => {
         const res = await fetch(`${admin}/metrics`)
         return /http_requests_total\{[^}]*route="\/visit"[^}]*\} [1-9]/.test(await res.text())
-      }, 15_000, 'the merged /metrics to count /visit')
+      }, { timeout: 15_000, interval: 200, message: 'the merged /metrics to count /visit' })
     } catch (err) { throw fail(`start-up: ${err.message}`) }
 
     const before = await workerPids(admin)
@@ -70,10 +69,10 @@ export async function checkClusteredApp (label, cwd, file) {
     })()
     process.kill(child.pid, 'SIGHUP')
     try {
-      await waitFor(async () => {
+      await Promise.race([early, waitFor(async () => {
         const now = await workerPids(admin)
         return now.length === 2 && now.every((pid) => !before.includes(pid))
-      }, RELOAD_MS, `both workers replaced after SIGHUP (before: ${before.join(', ')})`)
+      }, { timeout: RELOAD_MS, interval: 200, message: `both workers replaced after SIGHUP (before: ${before.join(', ')})` })])
     } catch (err) { throw fail(err.message) } finally {
       reloaded.abort()
       await traffic

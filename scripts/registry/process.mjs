@@ -1,35 +1,13 @@
-// Small process and network helpers for the registry check.
+// Process helpers for the registry check (ports and polling come from test/helpers).
 import { spawn } from 'node:child_process'
-import net from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
+/** Rejects once `child` exits: raced against waits that only make sense while it runs. */
+export function exitedEarly (child, what) {
+  const early = new Promise((_resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`${what} exited early (${signal ?? `code ${code}`})`)))
   })
-}
-
-/** Polls `check` until it returns true; throws naming `what` after `ms`. */
-export async function waitFor (check, ms, what) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch (err) {
-      last = err
-      if (err.fatal === true) throw err
-    }
-    await sleep(200)
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last.message}` : ''}`)
+  early.catch(() => {}) // the exit at the end is expected: only a race looks at this
+  return early
 }
 
 // every process group started here, so a failure or the time budget can end them all

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { freePort, track, waitFor } from './process.mjs'
+import { freePort, waitFor } from '../../test/helpers/index.js'
+import { exitedEarly, track } from './process.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -38,13 +39,9 @@ export async function startVerdaccio (dir) {
   const child = track(spawn(process.execPath, [bin, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
     detached: true, stdio: ['ignore', out, out]
   }))
-  let exited = null
-  child.on('exit', (code) => { exited = code })
-  await waitFor(async () => {
-    if (exited !== null) throw Object.assign(new Error(`verdaccio exited with ${exited}: ${readFileSync(path.join(dir, 'stdout.log'), 'utf8').slice(-2000)}`), { fatal: true })
-    const res = await fetch(`${url}-/ping`).catch(() => null)
-    return res?.ok === true
-  }, 60_000, 'verdaccio to answer')
+  const early = exitedEarly(child, 'verdaccio')
+  await Promise.race([early, waitFor(async () => (await fetch(`${url}-/ping`)).ok, { timeout: 60_000, interval: 200, message: 'verdaccio to answer' })])
+    .catch((err) => { throw new Error(`${err.message}\n${readFileSync(path.join(dir, 'stdout.log'), 'utf8').slice(-2000)}`) })
   return url
 }
 
