@@ -53,7 +53,7 @@ function publishNpmrc (url, token) {
   return file
 }
 
-/** What the tarball of each package holds, as installed: no sources, tests or maps; no workspace: ranges. */
+/** What the tarball of each package holds, as installed: no sources, tests or maps; its commands; no workspace: ranges. */
 function checkPublishedFiles (app) {
   const problems = []
   for (const { name } of packages) {
@@ -66,6 +66,9 @@ function checkPublishedFiles (app) {
     }
     const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
     const ranges = Object.entries({ ...json.dependencies, ...json.peerDependencies })
+    for (const bin of Object.keys(json.bin ?? {})) {
+      if (!existsSync(path.join(app, 'node_modules', '.bin', bin))) problems.push(`${name}'s ${bin} command was not installed`)
+    }
     const workspace = ranges.filter(([, range]) => range.startsWith('workspace:'))
     if (workspace.length > 0) problems.push(`${name} was published with ${workspace.map(([n, r]) => `${n}@${r}`).join(', ')}`)
   }
