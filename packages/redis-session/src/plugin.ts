@@ -82,8 +82,8 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
       close: async () => { await bus?.close() }
     }
   }
-  const sessions = new MemorySessionBackend({ maxSessions: opts.maxSessions })
-  const cache = opts.cache === false ? undefined : memoryCache(opts.cache)
+  const sessions = new MemorySessionBackend({ maxSessions: opts.maxSessions, maxBytes: opts.maxBytes, log })
+  const cache = opts.cache === false ? undefined : memoryCache(opts.cache, log)
   const bus = opts.bus ? localPubSub(log) : undefined
   return {
     kind: 'memory',
@@ -114,7 +114,7 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
   const backends = await backendsFor(fastify, opts)
   fastify.log.info({ store: backends.kind }, DESCRIPTION[backends.kind])
 
-  const store = new SessionStore(backends.sessions, { ttl: opts.cookie.maxAge, userKey: opts.userKey, log: fastify.log })
+  const store = new SessionStore(backends.sessions, { ttl: opts.cookie.maxAge, userKey: opts.userKey, maxLifetime: opts.maxLifetime, log: fastify.log })
   fastify.decorate('sessions', {
     store,
     kind: backends.kind,
