@@ -74,10 +74,15 @@ export class SessionStore extends EventEmitter {
   }
 
   get (id: string, callback: Callback<SessionLike | null>): void {
-    this.deliver(this.backend.get(id, this.ttl).then((raw) => {
+    this.deliver(this.backend.get(id, this.ttl).then(async (raw) => {
       const session = raw === null ? null : this.parse(id, raw)
-      this.justRead = session === null ? undefined : { id, raw: raw as string }
-      if (session !== null) this.remember(id)
+      if (session === null) return null
+      this.remember(id)
+      const user = this.userOf(session)
+      // awaited, but due only every ttl / 4: the index is extended before the request goes on
+      const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
+      if (refresh !== undefined) await refresh
+      this.justRead = { id, raw: raw as string }
       return session
     }), callback)
   }
@@ -94,6 +99,7 @@ export class SessionStore extends EventEmitter {
     } else {
       const loaded = (session as Record<symbol, Loaded | undefined>)[LOADED]
       const value = serialize(session)
+      const user = this.userOf(session)
       if (loaded !== undefined && loaded.value === value) {
         // the read already slid the TTL; only a session of its own lifetime needs more
         work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
@@ -101,9 +107,11 @@ export class SessionStore extends EventEmitter {
         // loaded (or read by this store): it exists, or was destroyed meanwhile and must stay so
         const mode: WriteMode = loaded !== undefined || this.read.has(id) ? 'update' : 'create'
         // the user index changes only when the user does
-        const user = this.userOf(session)
         work = this.backend.set(id, value, ttl, mode, loaded !== undefined && loaded.user === user ? undefined : user)
       }
+      // a lifetime of its own, longer than the store's: the index must follow it
+      const refresh = user !== undefined && ttl > this.ttl ? this.keepIndex(user, id, ttl) : undefined
+      if (refresh !== undefined) work = Promise.all([work, refresh])
     }
     this.deliver(work.then(() => undefined), callback)
   }
@@ -173,23 +181,22 @@ export class SessionStore extends EventEmitter {
         ? { originalMaxAge: cookie.originalMaxAge }
         : typeof cookie.expires === 'string' ? { expires: cookie.expires } : {}
     }
-    const user = this.userOf(session)
-    if (user !== undefined) this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
     return session
   }
 
   /**
    * A user's index must outlive their sessions, which slide on every read:
    * extended (never shortened) to `ttl` * 1.25, so refreshed at most every
-   * `ttl` / 4 per session and process.
+   * `ttl` / 4 per session and process. Undefined when nothing is due.
    */
-  private keepIndex (user: string, id: string, ttl: number): void {
+  private keepIndex (user: string, id: string, ttl: number): Promise<void> | undefined {
     const now = Date.now()
     const until = this.indexUntil.get(id)
-    if (until !== undefined && until >= now + ttl) return
+    if (until !== undefined && until >= now + ttl) return undefined
     if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.clear()
     this.indexUntil.set(id, now + ttl * INDEX_SLACK)
-    this.backend.keepIndex(user, id, ttl).catch(() => this.indexUntil.delete(id))
+    // a failure is the next read's to retry; the read itself stands
+    return this.backend.keepIndex(user, id, ttl).catch(() => { this.indexUntil.delete(id) })
   }
 
   /**
