@@ -56,6 +56,9 @@ t.test('the primary bounds its workers\' sessions and cache by bytes and shows t
     t.ok(stats[kind].bytes <= 200_000, `${kind}: ${stats[kind].bytes} bytes held`)
     t.ok(stats[kind].evictions > 0, `${kind}: ${stats[kind].evictions} evictions counted`)
   }
+  // the primary's output arrives through a pipe: wait for it
+  await proc.waitForLine((l) => /session store full/.test(l.msg))
+  await proc.waitForLine((l) => /cache full/.test(l.msg))
   t.equal(proc.lines.filter((l) => /session store full/.test(l.msg)).length, 1, 'sessions: logged once')
   t.equal(proc.lines.filter((l) => /cache full/.test(l.msg)).length, 1, 'cache: logged once')
 })
