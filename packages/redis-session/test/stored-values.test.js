@@ -1,6 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import { redisSession } from '@corral/redis-session'
+import { RedisStore, redisSession } from '@corral/redis-session'
 import { REDIS_URL, freePort, request, spawnNode } from '../../../test/helpers/index.js'
 import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
@@ -74,3 +74,19 @@ for (const backend of ['memory', 'redis']) {
     t.ok(logs.some((l) => l.msg.includes('does not parse')))
   })
 }
+
+t.test('a store callback that throws is logged, never an unhandled rejection', async (t) => {
+  const prefix = uniquePrefix('callback-throws')
+  const redis = redisFor(t, prefix)
+  const errors = []
+  const store = new RedisStore({ client: redis, prefix, log: { warn () {}, error: (fields, msg) => errors.push(msg) } })
+  await redis.set(`${prefix}sess:abc`, '{"user":"alice"}')
+  const unhandled = []
+  const onUnhandled = (err) => unhandled.push(err)
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => process.off('unhandledRejection', onUnhandled))
+  await new Promise((resolve) => store.get('abc', () => { setImmediate(resolve); throw new Error('the caller broke') }))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(unhandled, [])
+  t.same(errors, ['session store callback threw'])
+})
