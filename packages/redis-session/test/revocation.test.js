@@ -1,4 +1,5 @@
 import t from 'tap'
+import { RedisStore } from '@corral/redis-session'
 import { REDIS_URL, freePort, sleep, spawnNode } from '../../../test/helpers/index.js'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { hammer, send } from './fixtures/hammer.js'
@@ -78,4 +79,22 @@ t.test('embedded store in the primary: a session requested during logout-all on 
   t.teardown(() => proc.stop())
   await proc.waitForLine((l) => l.msg === 'all workers ready', 60_000)
   await race(t, `http://127.0.0.1:${port}`, 'logout-all')
+})
+
+t.test('RedisStore alone: a session read before a destroy is not recreated by the write that follows', async (t) => {
+  const prefix = uniquePrefix('revoke-store')
+  const redis = redisFor(t, prefix)
+  const store = new RedisStore({ client: redis, prefix, userKey: 'user' })
+  const call = (method, ...args) => new Promise((resolve, reject) => store[method](...args, (err, value) => err ? reject(err) : resolve(value)))
+  await redis.set(`${prefix}sess:abc`, JSON.stringify({ user: 'alice', cookie: { originalMaxAge: 60_000 } }))
+  await redis.sadd(`${prefix}user:alice`, 'abc')
+  const session = await call('get', 'abc')
+  t.equal(session.user, 'alice')
+  await call('destroy', 'abc')
+  session.visits = 2
+  await call('set', 'abc', session)
+  t.equal(await redis.exists(`${prefix}sess:abc`), 0, 'still gone')
+  await call('set', 'new', { user: 'alice', cookie: { originalMaxAge: 60_000 } })
+  t.equal(await redis.exists(`${prefix}sess:new`), 1, 'a brand-new session is created')
+  t.equal(await redis.sismember(`${prefix}user:alice`, 'new'), 1, 'and indexed')
 })

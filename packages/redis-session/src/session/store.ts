@@ -116,8 +116,8 @@ export class SessionStore extends EventEmitter {
     this.deliver(work.then(() => undefined), callback)
   }
 
+  // an id stays in `read`: a write still under way for it must not recreate it
   destroy (id: string, callback: Callback): void {
-    this.read.delete(id)
     this.deliver(this.backend.destroy(id), callback)
   }
 
