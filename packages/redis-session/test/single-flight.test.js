@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, sleep } from '../../../test/helpers/index.js'
+import { REDIS_URL, freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -63,4 +63,21 @@ t.test('redis: a slow origin keeps its lock past lockTtl: a follower on another 
   t.same(await leader, { n: 1 })
   t.same(follower, { n: 1 }, 'the follower got the leader\'s value')
   t.equal(calls, 1, 'the origin ran once')
+})
+
+t.test('primary: a del during a computation is not undone by its result', async (t) => {
+  const prefix = uniquePrefix('del-primary')
+  redisFor(t, prefix)
+  const port = await freePort()
+  const proc = spawnNode(new URL('./fixtures/shared-cluster.mjs', import.meta.url).pathname, { env: { PORT: String(port), PREFIX: prefix, REDIS_URL } })
+  t.teardown(() => proc.stop())
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(async () => (await request(`${url}/get/x`)).status === 200, { timeout: 60_000, message: 'cluster up' })
+  // the origin takes 200 ms
+  const leader = request(`${url}/wrap/k`)
+  await sleep(80)
+  t.equal((await request(`${url}/del/k`, { method: 'POST' })).status, 200)
+  t.equal((await leader).status, 200, 'the caller gets its value')
+  await sleep(50)
+  t.same((await request(`${url}/get/k`)).body, { value: null }, 'but it is not stored over the delete')
 })
