@@ -28,7 +28,7 @@ t.test('the embedded session store is bounded by bytes: least recently used evic
   t.equal(backend.bytes, 0, 'bytes follow removals')
 })
 
-t.test('the in-process store and cache take maxBytes and cache.maxBytes', async (t) => {
+t.test('the in-process store and cache take maxBytes and cache.maxBytes, and show their counters', async (t) => {
   const logs = []
   const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   await app.register(redisSession, { secret: SECRET, bus: false, maxBytes: 100_000, cache: { maxBytes: 30_000 } })
@@ -37,6 +37,10 @@ t.test('the in-process store and cache take maxBytes and cache.maxBytes', async 
   t.equal(await app.cache.get('k0'), undefined, 'the oldest value went')
   t.equal(await app.cache.get('k9'), 'y'.repeat(5_000))
   t.equal(logs.filter((l) => l.msg.includes('embedded cache full')).length, 1, 'logged once')
+  const { sessions, cache } = app.sessions.embedded
+  t.equal(sessions.maxBytes, 100_000, 'the session bound, for metrics')
+  t.equal(cache.maxBytes, 30_000)
+  t.ok(cache.evictions > 0 && cache.bytes <= 30_000, `${cache.evictions} cache evictions, ${cache.bytes} bytes`)
 })
 
 t.test('the primary bounds its workers\' sessions and cache by bytes and shows the evictions', async (t) => {

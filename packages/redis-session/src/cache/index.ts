@@ -16,7 +16,7 @@ export function redisCache (client: RedisClient, prefix: string, options: CacheO
 }
 
 /** The cache of a single process. */
-export function memoryCache (options: CacheOptions, log?: FastifyBaseLogger): CacheApi & { close (): void } {
+export function memoryCache (options: CacheOptions, log?: FastifyBaseLogger): MemoryCache {
   return new MemoryCache(options, log)
 }
 
