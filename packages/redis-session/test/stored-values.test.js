@@ -10,8 +10,8 @@ const POISONED = {
   'a top-level __proto__': '{"__proto__":{"isModified":1},"user":"mallory","cookie":{"originalMaxAge":60000}}',
   'a nested __proto__': '{"user":"mallory","prefs":{"__proto__":{"admin":true}}}',
   'constructor.prototype': '{"user":"mallory","constructor":{"prototype":{"admin":true}}}',
-  'a Session getter': '{"user":"mallory","encryptedSessionId":"x","sessionId":"y"}',
-  'a Session method': '{"user":"mallory","isModified":1,"save":"no"}',
+  'a Session method @fastify/session calls': '{"user":"mallory","isModified":1,"save":"no"}',
+  'a Session method apps call': '{"user":"mallory","get":"x"}',
   'a cookie that is not an object': '{"user":"mallory","cookie":"x"}'
 }
 

@@ -25,11 +25,13 @@ interface Loaded { value: string, user: string | undefined }
 export const CREATED_KEY = 'corral.createdAt'
 
 /**
- * Names of @fastify/session's Session members: a stored value that sets one
- * would replace a method or hit a getter when the Session copies it in.
+ * Methods of @fastify/session's Session that it or every app calls: a stored
+ * value with one of these keys would replace the method when the Session
+ * copies it in, and the call would throw. (`sessionId` and
+ * `encryptedSessionId` are skipped by the copy; `options` is left to apps
+ * that store a field of that name.)
  */
-const RESERVED = new Set(['get', 'set', 'touch', 'regenerate', 'destroy', 'reload', 'save', 'options',
-  'isModified', 'isSaved', 'sessionId', 'encryptedSessionId', 'constructor'])
+const RESERVED = new Set(['get', 'set', 'touch', 'regenerate', 'destroy', 'reload', 'save', 'isModified', 'isSaved'])
 
 /** ids this store read: a later write of one is an update of an existing session */
 const MAX_REMEMBERED = 10_000
