@@ -34,10 +34,11 @@ async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: Prima
   }
   const maxSessions = positiveInteger('maxSessions', options.maxSessions, 100_000)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES)
+  const cacheOptions = resolveCacheOptions(options.cache)
   const bus = supervisor.bus
   const sessions = new MemorySessionBackend({ maxSessions, maxBytes, log: admin.log })
   const stopSessions = hostSessions(bus, sessions)
-  const cache = hostCache(bus, resolveCacheOptions(options.cache), admin.log)
+  const cache = hostCache(bus, cacheOptions, admin.log)
   const stopPubSub = hostPubSub(bus)
   admin.decorate('embeddedStore', { sessions, cache: cache.stats })
   admin.addHook('onClose', async () => {

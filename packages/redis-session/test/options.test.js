@@ -70,3 +70,16 @@ t.test('redisSessionPrimary belongs on the cluster-boot admin instance', async (
   app.register(redisSessionPrimary)
   t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: /admin/ })
 })
+
+t.test('redisSessionPrimary checks maxSessions, maxBytes and cache.maxBytes, naming them', async (t) => {
+  for (const [options, name] of [[{ maxSessions: 1.5 }, 'maxSessions'], [{ maxBytes: 0 }, 'maxBytes'], [{ cache: { maxBytes: -5 } }, 'cache.maxBytes']]) {
+    const admin = Fastify()
+    // validation comes before the supervisor's bus is used
+    admin.decorate('supervisor', {})
+    admin.register(redisSessionPrimary, options)
+    const err = await admin.ready().then(() => null, (e) => e)
+    t.equal(err?.code, 'CORRAL_SESSION_INVALID_OPTION', JSON.stringify(options))
+    t.match(err?.message, `"${name}"`)
+    await admin.close()
+  }
+})
