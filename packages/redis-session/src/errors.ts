@@ -8,24 +8,28 @@ export const InvalidOptionError = createError(
   TypeError
 )
 
+// The three "unavailable" errors reach clients (503): a code and a generic
+// message, never the backend's own words (hosts, slots, keys); the reason
+// goes to the log, or rides along as `cause`, which Fastify does not send.
+
 /** The session store did not answer in time, or refused: the request cannot know who the user is. */
 export const StoreUnavailableError = createError(
   'CORRAL_SESSION_STORE_UNAVAILABLE',
-  'Session store unavailable: %s',
+  'Session store unavailable',
   503
 )
 
 /** The shared cache could not be read or written. */
 export const CacheUnavailableError = createError(
   'CORRAL_CACHE_UNAVAILABLE',
-  'Cache unavailable: %s',
+  'Cache unavailable',
   503
 )
 
 /** A message could not be published. */
 export const BusUnavailableError = createError(
   'CORRAL_BUS_UNAVAILABLE',
-  'Pub/sub bus unavailable: %s',
+  'Pub/sub bus unavailable',
   503
 )
 
@@ -35,3 +39,8 @@ export const InvalidRequestError = createError(
   'Invalid embedded store request: %s',
   400
 )
+
+/** `{ cause }` for an unavailable error: the reason's message only (an ioredis error carries its command's keys). */
+export function reason (err: unknown): { cause: Error } {
+  return { cause: new Error(err instanceof Error ? err.message : String(err)) }
+}

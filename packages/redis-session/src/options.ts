@@ -1,6 +1,7 @@
 import { InvalidOptionError } from './errors.js'
 import { isRedisClient, type RedisInput } from './redis-client.js'
 import { cacheDefaults, type CacheOptions } from './cache/index.js'
+import { DEFAULT_MAX_SESSION_BYTES } from './session/memory-backend.js'
 
 export interface SessionCookieOptions {
   /** ms the session lives after its last request; also its store TTL (default one day) */
@@ -29,8 +30,12 @@ export interface RedisSessionOptions {
   userKey?: string
   /** ms any Redis command or embedded-store request may take before the request gets a 503 (default 1000) */
   commandTimeout?: number
+  /** ms after login (its creation) a session is dead even if used every minute (default: no limit) */
+  maxLifetime?: number
   /** the most sessions the embedded store of a single process keeps (default 100000) */
   maxSessions?: number
+  /** the most bytes the embedded store of a single process keeps (default 128 MiB) */
+  maxBytes?: number
   /** `fastify.cache` settings, or false for no cache */
   cache?: Partial<CacheOptions> | false
   /** false: no `fastify.bus` (default true) */
@@ -40,6 +45,8 @@ export interface RedisSessionOptions {
 export interface PrimaryHostOptions {
   /** the most sessions the primary keeps for its workers (default 100000) */
   maxSessions?: number
+  /** the most bytes of sessions the primary keeps for its workers (default 128 MiB) */
+  maxBytes?: number
   /** the embedded cache's settings */
   cache?: Partial<CacheOptions>
 }
@@ -52,7 +59,9 @@ export interface ResolvedOptions {
   cookie: Required<Pick<SessionCookieOptions, 'maxAge' | 'secure' | 'sameSite' | 'httpOnly' | 'path'>> & { domain?: string }
   userKey: string
   commandTimeout: number
+  maxLifetime?: number
   maxSessions: number
+  maxBytes: number
   cache: CacheOptions | false
   bus: boolean
 }
@@ -67,6 +76,13 @@ function fail (name: string, message: string): never {
 function positive (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(name, `expected a positive number, got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** A whole, positive number: ms for Redis' PX, counts, bytes. */
+export function positiveInteger (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(name, `expected a positive integer, got ${JSON.stringify(value)}`)
   return value
 }
 
@@ -95,10 +111,11 @@ export function resolveCacheOptions (value: unknown): CacheOptions {
   if (value === null || typeof value !== 'object') fail('cache', `expected an object or false, got ${JSON.stringify(value)}`)
   const c = value as Partial<CacheOptions>
   return {
-    ttl: positive('cache.ttl', c.ttl, cacheDefaults.ttl),
-    lockTtl: positive('cache.lockTtl', c.lockTtl, cacheDefaults.lockTtl),
+    ttl: positiveInteger('cache.ttl', c.ttl, cacheDefaults.ttl),
+    lockTtl: positiveInteger('cache.lockTtl', c.lockTtl, cacheDefaults.lockTtl),
     waitTimeout: positive('cache.waitTimeout', c.waitTimeout, cacheDefaults.waitTimeout),
-    maxEntries: positive('cache.maxEntries', c.maxEntries, cacheDefaults.maxEntries)
+    maxEntries: positiveInteger('cache.maxEntries', c.maxEntries, cacheDefaults.maxEntries),
+    maxBytes: positiveInteger('cache.maxBytes', c.maxBytes, cacheDefaults.maxBytes)
   }
 }
 
@@ -127,7 +144,7 @@ export function resolveOptions (options: RedisSessionOptions): ResolvedOptions {
     prefix: text('prefix', options.prefix, 'corral:'),
     cookieName: text('cookieName', options.cookieName, 'sessionId'),
     cookie: {
-      maxAge: positive('cookie.maxAge', cookie.maxAge, 86_400_000),
+      maxAge: positiveInteger('cookie.maxAge', cookie.maxAge, 86_400_000),
       secure,
       sameSite,
       httpOnly: cookie.httpOnly ?? true,
@@ -136,7 +153,9 @@ export function resolveOptions (options: RedisSessionOptions): ResolvedOptions {
     },
     userKey: text('userKey', options.userKey, 'userId'),
     commandTimeout: positive('commandTimeout', options.commandTimeout, 1000),
-    maxSessions: positive('maxSessions', options.maxSessions, 100_000),
+    ...(options.maxLifetime !== undefined ? { maxLifetime: positiveInteger('maxLifetime', options.maxLifetime, 0) } : {}),
+    maxSessions: positiveInteger('maxSessions', options.maxSessions, 100_000),
+    maxBytes: positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES),
     cache: options.cache === false ? false : resolveCacheOptions(options.cache),
     bus: options.bus ?? true
   }

@@ -10,7 +10,7 @@ import { localPubSub, primaryPubSub, redisPubSub, type PubSubApi } from './pubsu
 import { redisClient } from './redis-client.js'
 import type { SessionBackend } from './session/backend.js'
 import { CachedSigner } from './session/cached-signer.js'
-import { MemorySessionBackend } from './session/memory-backend.js'
+import { MemorySessionBackend, type EmbeddedStats } from './session/memory-backend.js'
 import { PrimarySessionBackend } from './session/primary-backend.js'
 import { RedisSessionBackend } from './session/redis-backend.js'
 import { SessionStore } from './session/store.js'
@@ -22,6 +22,8 @@ export interface SessionsApi {
   readonly kind: StoreKind
   /** removes every session of a user on every worker and machine; resolves with how many there were */
   destroyAllFor (user: string | number): Promise<number>
+  /** with the in-process store ('memory'): its sizes and eviction counts, for metrics (the primary's are `admin.embeddedStore`) */
+  readonly embedded?: { sessions: EmbeddedStats, cache?: EmbeddedStats }
 }
 
 export type StoreKind = 'redis' | 'primary' | 'memory'
@@ -45,6 +47,7 @@ interface Backends {
   sessions: SessionBackend
   cache?: CacheApi
   bus?: PubSubApi
+  embedded?: { sessions: EmbeddedStats, cache?: EmbeddedStats }
   close: () => Promise<void>
 }
 
@@ -82,14 +85,15 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
       close: async () => { await bus?.close() }
     }
   }
-  const sessions = new MemorySessionBackend({ maxSessions: opts.maxSessions })
-  const cache = opts.cache === false ? undefined : memoryCache(opts.cache)
+  const sessions = new MemorySessionBackend({ maxSessions: opts.maxSessions, maxBytes: opts.maxBytes, log })
+  const cache = opts.cache === false ? undefined : memoryCache(opts.cache, log)
   const bus = opts.bus ? localPubSub(log) : undefined
   return {
     kind: 'memory',
     sessions,
     cache,
     bus,
+    embedded: { sessions, cache },
     close: async () => {
       sessions.close()
       cache?.close()
@@ -114,10 +118,11 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
   const backends = await backendsFor(fastify, opts)
   fastify.log.info({ store: backends.kind }, DESCRIPTION[backends.kind])
 
-  const store = new SessionStore(backends.sessions, { ttl: opts.cookie.maxAge, userKey: opts.userKey, log: fastify.log })
+  const store = new SessionStore(backends.sessions, { ttl: opts.cookie.maxAge, userKey: opts.userKey, maxLifetime: opts.maxLifetime, log: fastify.log })
   fastify.decorate('sessions', {
     store,
     kind: backends.kind,
+    ...(backends.embedded !== undefined ? { embedded: backends.embedded } : {}),
     destroyAllFor: async (user: string | number) => await store.destroyAllFor(user)
   })
   if (backends.cache !== undefined) fastify.decorate('cache', backends.cache)

@@ -3,10 +3,23 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hostCache } from './cache/index.js'
 import { InvalidOptionError } from './errors.js'
-import { resolveCacheOptions, type PrimaryHostOptions } from './options.js'
+import { positiveInteger, resolveCacheOptions, type PrimaryHostOptions } from './options.js'
 import { hostPubSub } from './pubsub/index.js'
 import { hostSessions } from './session/host.js'
-import { MemorySessionBackend } from './session/memory-backend.js'
+import { DEFAULT_MAX_SESSION_BYTES, MemorySessionBackend, type EmbeddedStats } from './session/memory-backend.js'
+
+/** `admin.embeddedStore`: what the primary holds for its workers, for metrics. */
+export interface EmbeddedStoreStats {
+  sessions: EmbeddedStats
+  cache: EmbeddedStats
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** @corral/redis-session (on cluster-boot's admin instance): sizes and eviction counts of the embedded store */
+    embeddedStore?: EmbeddedStoreStats
+  }
+}
 
 /**
  * The primary's side of the embedded store: sessions, cache and pub/sub for
@@ -19,17 +32,20 @@ async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: Prima
   if (supervisor === undefined) {
     throw new InvalidOptionError('admin', "redisSessionPrimary belongs on cluster-boot's admin instance, in boot({ primary })")
   }
-  const maxSessions = options.maxSessions ?? 100_000
-  if (!Number.isSafeInteger(maxSessions) || maxSessions <= 0) {
-    throw new InvalidOptionError('maxSessions', `expected a positive integer, got ${JSON.stringify(maxSessions)}`)
-  }
+  const maxSessions = positiveInteger('maxSessions', options.maxSessions, 100_000)
+  const maxBytes = positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES)
+  const cacheOptions = resolveCacheOptions(options.cache)
   const bus = supervisor.bus
-  const disposers = [
-    hostSessions(bus, new MemorySessionBackend({ maxSessions })),
-    hostCache(bus, resolveCacheOptions(options.cache)),
-    hostPubSub(bus)
-  ]
-  admin.addHook('onClose', async () => { for (const dispose of disposers) dispose() })
+  const sessions = new MemorySessionBackend({ maxSessions, maxBytes, log: admin.log })
+  const stopSessions = hostSessions(bus, sessions)
+  const cache = hostCache(bus, cacheOptions, admin.log)
+  const stopPubSub = hostPubSub(bus)
+  admin.decorate('embeddedStore', { sessions, cache: cache.stats })
+  admin.addHook('onClose', async () => {
+    stopSessions()
+    cache.close()
+    stopPubSub()
+  })
 }
 
 export const redisSessionPrimary = fp(redisSessionPrimaryPlugin, {

@@ -161,7 +161,10 @@ for (const backend of ['primary', 'redis']) {
     }, { message: 'both workers up' })
     const responses = await fire(`http://127.0.0.1:${port}/wrap/report`, 500)
     t.ok(responses.every((r) => r.status === 200))
-    t.equal(Number(await redis.get(`${prefix}origin-calls`)), 1, 'exactly one origin call')
+    const calls = Number(await redis.get(`${prefix}origin-calls`))
+    // what explains an extra call, if one comes: a Redis command that timed out on a loaded machine
+    const outage = proc.lines.filter((l) => /unavailable|did not answer/.test(l.msg ?? '')).map((l) => l.msg)
+    t.equal(calls, 1, `exactly one origin call${calls > 1 ? `; workers said: ${JSON.stringify(outage)}` : ''}`)
     t.equal(new Set(responses.map((r) => r.body.at)).size, 1, 'everyone got the same value')
   })
 }

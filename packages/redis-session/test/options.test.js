@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { redisSession, redisSessionPrimary } from '@corral/redis-session'
 import { SECRET } from './fixtures/session-app.js'
 
-t.test('a bad option fails at start-up, naming it', async (t) => {
+t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge too)', async (t) => {
   const cases = [
     [{ redis: 42 }, 'redis'],
     [{ redis: 'localhost:6379' }, 'redis'],
@@ -11,6 +11,13 @@ t.test('a bad option fails at start-up, naming it', async (t) => {
     [{ cookieName: 7 }, 'cookieName'],
     [{ cookie: 'yes' }, 'cookie'],
     [{ cookie: { maxAge: -1 } }, 'cookie.maxAge'],
+    [{ cookie: { maxAge: 1.5 } }, 'cookie.maxAge'],
+    [{ cookie: { maxAge: '1d' } }, 'cookie.maxAge'],
+    [{ maxLifetime: 0 }, 'maxLifetime'],
+    [{ maxLifetime: 1000.5 }, 'maxLifetime'],
+    [{ maxBytes: -1 }, 'maxBytes'],
+    [{ cache: { maxBytes: 'lots' } }, 'cache.maxBytes'],
+    [{ cache: { lockTtl: 10.5 } }, 'cache.lockTtl'],
     [{ cookie: { sameSite: 'loose' } }, 'cookie.sameSite'],
     [{ cookie: { sameSite: 'none' } }, 'cookie.sameSite'],
     [{ cookie: { secure: 'sometimes' } }, 'cookie.secure'],
@@ -62,4 +69,17 @@ t.test('redisSessionPrimary belongs on the cluster-boot admin instance', async (
   const app = Fastify()
   app.register(redisSessionPrimary)
   t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: /admin/ })
+})
+
+t.test('redisSessionPrimary checks maxSessions, maxBytes and cache.maxBytes, naming them', async (t) => {
+  for (const [options, name] of [[{ maxSessions: 1.5 }, 'maxSessions'], [{ maxBytes: 0 }, 'maxBytes'], [{ cache: { maxBytes: -5 } }, 'cache.maxBytes']]) {
+    const admin = Fastify()
+    // validation comes before the supervisor's bus is used
+    admin.decorate('supervisor', {})
+    admin.register(redisSessionPrimary, options)
+    const err = await admin.ready().then(() => null, (e) => e)
+    t.equal(err?.code, 'CORRAL_SESSION_INVALID_OPTION', JSON.stringify(options))
+    t.match(err?.message, `"${name}"`)
+    await admin.close()
+  }
 })

@@ -1,4 +1,6 @@
 import type { PrimaryBus } from '@corral/cluster-boot'
+import type { FastifyBaseLogger } from 'fastify'
+import type { EmbeddedStats } from '../session/memory-backend.js'
 import { InvalidRequestError } from '../errors.js'
 import { MemoryCache } from './memory-cache.js'
 import type { CacheOptions } from './options.js'
@@ -12,11 +14,14 @@ export type CacheRequest =
   | { op: 'del', key: string }
   /** a miss in `wrap`: answer the value, or make the asker the leader, or make it wait for the leader */
   | { op: 'lead', key: string }
-  /** the leader's value (json), or its failure (no json) */
-  | { op: 'settle', key: string, json?: string, ttl?: number }
+  /** the leader's value (json), or its failure (no json), for the flight it was told to lead */
+  | { op: 'settle', key: string, flight: number, json?: string, ttl?: number }
 
-/** The answer to `lead`: a value, or "you lead", or "compute it yourself" (the wait ran out, or the leader failed). */
-export type LeadAnswer = { json: string } | { lead: true } | { alone: true }
+/**
+ * The answer to `lead`: a value, or "you lead flight n", or "compute it
+ * yourself" (the wait ran out, the leader failed, or the key was deleted).
+ */
+export type LeadAnswer = { json: string } | { lead: true, flight: number } | { alone: true }
 
 const MAX_KEY = 1024
 const MAX_JSON = 8 * 1024 * 1024
@@ -37,23 +42,30 @@ export function parseCacheRequest (data: unknown): CacheRequest {
       if (isJson(r.json) && isTtl(ttl)) return { op: 'set', key, json: r.json, ttl }
       break
     case 'settle':
-      if ((r.json === undefined || isJson(r.json)) && isTtl(ttl)) return { op: 'settle', key, json: r.json as string | undefined, ttl }
+      if ((r.json === undefined || isJson(r.json)) && isTtl(ttl) && Number.isSafeInteger(r.flight)) {
+        return { op: 'settle', key, flight: r.flight as number, json: r.json as string | undefined, ttl }
+      }
       break
   }
   throw new InvalidRequestError(`bad "${String(r.op).slice(0, 32)}" cache request`)
 }
 
-interface Flight { timer: NodeJS.Timeout, waiters: Array<(answer: LeadAnswer) => void> }
+interface Flight { id: number, timer: NodeJS.Timeout, waiters: Array<(answer: LeadAnswer) => void> }
+
+/** The embedded cache the primary hosts: its counters, and a function that stops serving. */
+export interface HostedCache { stats: EmbeddedStats, close: () => void }
 
 /**
  * The primary's cache for its workers: values in a bounded map, and the
  * single-flight across workers: the first miss leads, later ones wait for its
  * value (at most `waitTimeout`), and a leader silent for `lockTtl` (it died)
- * loses the lead.
+ * loses the lead. Only the current flight's value is stored: a leader that
+ * lost the lead, or whose key was deleted meanwhile, does not write back.
  */
-export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
-  const cache = new MemoryCache(options)
+export function hostCache (bus: PrimaryBus, options: CacheOptions, log?: Pick<FastifyBaseLogger, 'warn'>): HostedCache {
+  const cache = new MemoryCache(options, log)
   const flights = new Map<string, Flight>()
+  let lastFlight = 0
 
   const settle = (key: string, answer: LeadAnswer): void => {
     const flight = flights.get(key)
@@ -68,8 +80,13 @@ export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
     switch (request.op) {
       case 'get': return cache.raw(request.key) ?? null
       case 'set': cache.setRaw(request.key, request.json, request.ttl); return true
-      case 'del': await cache.del(request.key); return true
+      case 'del':
+        await cache.del(request.key)
+        // whoever waits computes afresh; the running leader's value is stale
+        settle(request.key, { alone: true })
+        return true
       case 'settle':
+        if (flights.get(request.key)?.id !== request.flight) return false
         if (request.json !== undefined) cache.setRaw(request.key, request.json, request.ttl)
         settle(request.key, request.json !== undefined ? { json: request.json } : { alone: true })
         return true
@@ -80,8 +97,9 @@ export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
         if (flight === undefined) {
           const timer = setTimeout(() => settle(request.key, { alone: true }), options.lockTtl)
           timer.unref()
-          flights.set(request.key, { timer, waiters: [] })
-          return { lead: true }
+          const id = ++lastFlight
+          flights.set(request.key, { id, timer, waiters: [] })
+          return { lead: true, flight: id }
         }
         return await new Promise<LeadAnswer>((resolve) => {
           const timer = setTimeout(() => resolve({ alone: true }), options.waitTimeout)
@@ -91,8 +109,11 @@ export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
       }
     }
   })
-  return () => {
-    for (const key of [...flights.keys()]) settle(key, { alone: true })
-    cache.close()
+  return {
+    stats: cache,
+    close: () => {
+      for (const key of [...flights.keys()]) settle(key, { alone: true })
+      cache.close()
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisClient } from '../redis-client.js'
-import { hostCache as host } from './host.js'
+import { hostCache as host, type HostedCache } from './host.js'
 import { MemoryCache } from './memory-cache.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { PrimaryCache } from './primary-cache.js'
@@ -16,8 +16,8 @@ export function redisCache (client: RedisClient, prefix: string, options: CacheO
 }
 
 /** The cache of a single process. */
-export function memoryCache (options: CacheOptions): CacheApi & { close (): void } {
-  return new MemoryCache(options)
+export function memoryCache (options: CacheOptions, log?: FastifyBaseLogger): MemoryCache {
+  return new MemoryCache(options, log)
 }
 
 /** The worker side of the cache the cluster-boot primary hosts. */
@@ -26,6 +26,6 @@ export function primaryCache (bus: WorkerBus, options: CacheOptions, log: Fastif
 }
 
 /** The primary side: serves its workers' cache requests; returns a function that stops serving. */
-export function hostCache (bus: PrimaryBus, options: CacheOptions): () => void {
-  return host(bus, options)
+export function hostCache (bus: PrimaryBus, options: CacheOptions, log?: FastifyBaseLogger): HostedCache {
+  return host(bus, options, log)
 }

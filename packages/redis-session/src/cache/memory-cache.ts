@@ -1,27 +1,41 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { parseStored } from '../stored-json.js'
+import type { EmbeddedStats } from '../session/memory-backend.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
 
-interface Entry { json: string, expires: number }
+interface Entry { json: string, expires: number, bytes: number }
+
+/** what a Map entry and its object cost beyond the strings, roughly */
+const ENTRY_OVERHEAD = 100
 
 /**
- * Values as JSON strings in a Map, bounded by `maxEntries` (least recently
- * used first out): the cache of a single process, and the store the primary
- * keeps for its workers. JSON, so a caller never shares an object with another.
+ * Values as JSON strings in a Map, bounded by `maxEntries` and `maxBytes`
+ * (least recently used first out, counted, logged once): the cache of a
+ * single process, and the store the primary keeps for its workers. JSON, so
+ * a caller never shares an object with another.
  */
-export class MemoryCache implements CacheApi {
+export class MemoryCache implements CacheApi, EmbeddedStats {
   private readonly entries = new Map<string, Entry>()
-  private readonly flight = new SingleFlight()
+  private readonly flight: SingleFlight
+  /** keys deleted while `wrap` computed them: that computation's value is not stored */
+  private readonly deleted = new Set<string>()
+  bytes = 0
+  evictions = 0
 
-  constructor (private readonly options: CacheOptions) {}
+  constructor (private readonly options: CacheOptions, private readonly log?: Pick<FastifyBaseLogger, 'warn'>) {
+    this.flight = new SingleFlight(options.waitTimeout)
+  }
 
   get size (): number { return this.entries.size }
+  get maxBytes (): number { return this.options.maxBytes }
 
   /** The stored JSON, or undefined. */
   raw (key: string): string | undefined {
     const entry = this.entries.get(key)
     if (entry === undefined) return undefined
     if (entry.expires <= Date.now()) {
-      this.entries.delete(key)
+      this.remove(key)
       return undefined
     }
     this.entries.delete(key)
@@ -30,14 +44,22 @@ export class MemoryCache implements CacheApi {
   }
 
   setRaw (key: string, json: string, ttl = this.options.ttl): void {
-    this.entries.delete(key)
-    this.entries.set(key, { json, expires: Date.now() + ttl })
-    while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
+    this.remove(key)
+    const bytes = 2 * (key.length + json.length) + ENTRY_OVERHEAD
+    this.entries.set(key, { json, expires: Date.now() + ttl, bytes })
+    this.bytes += bytes
+    while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
+      if (this.evictions === 0) {
+        this.log?.warn({ maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes },
+          'embedded cache full: evicting the least recently used values')
+      }
+      this.evictions++
+      this.remove(this.entries.keys().next().value as string)
+    }
   }
 
   async get<T = unknown> (key: string): Promise<T | undefined> {
-    const json = this.raw(key)
-    return json === undefined ? undefined : JSON.parse(json) as T
+    return this.parse<T>(key, this.raw(key))
   }
 
   async set (key: string, value: unknown, options?: { ttl?: number }): Promise<void> {
@@ -46,20 +68,40 @@ export class MemoryCache implements CacheApi {
   }
 
   async del (key: string): Promise<void> {
-    this.entries.delete(key)
+    if (this.flight.has(key)) this.deleted.add(key)
+    this.remove(key)
   }
 
   async wrap<T> (key: string, fn: () => T | Promise<T>, options?: { ttl?: number }): Promise<T> {
-    const hit = this.raw(key)
-    if (hit !== undefined) return JSON.parse(hit) as T
+    const hit = this.parse<T>(key, this.raw(key))
+    if (hit !== undefined) return hit
     return await this.flight.run(key, async () => {
+      this.deleted.delete(key)
       const value = await fn()
-      await this.set(key, value, options)
+      if (!this.deleted.delete(key)) await this.set(key, value, options)
       return value
-    })
+    }, fn)
   }
 
   close (): void {
     this.entries.clear()
+    this.bytes = 0
+  }
+
+  private remove (key: string): void {
+    const entry = this.entries.get(key)
+    if (entry === undefined) return
+    this.entries.delete(key)
+    this.bytes -= entry.bytes
+  }
+
+  private parse<T> (key: string, json: string | undefined): T | undefined {
+    if (json === undefined) return undefined
+    const value = parseStored(json)
+    if (value === undefined) {
+      this.log?.warn({ key }, 'cached value does not parse: treated as a miss')
+      this.remove(key)
+    }
+    return value as T | undefined
   }
 }

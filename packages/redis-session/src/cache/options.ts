@@ -2,15 +2,17 @@
 export interface CacheOptions {
   /** how long a value lives when `set`/`wrap` give no ttl (default 60000) */
   ttl: number
-  /** lifetime of the single-flight lock: the longest a leader may take before others may lead (default 10000) */
+  /** lifetime of the single-flight lock, renewed while the leader computes (on Redis); a leader silent this long (it died) loses the lead (default 10000) */
   lockTtl: number
-  /** how long a follower waits for the leader's value before calling `fn` itself (default 5000) */
+  /** how long a follower (in this process or another) waits for the leader's value before calling `fn` itself (default 5000) */
   waitTimeout: number
   /** the most values the embedded cache keeps (default 10000) */
   maxEntries: number
+  /** the most bytes of keys and values the embedded cache keeps (default 64 MiB) */
+  maxBytes: number
 }
 
-export const cacheDefaults: CacheOptions = { ttl: 60_000, lockTtl: 10_000, waitTimeout: 5_000, maxEntries: 10_000 }
+export const cacheDefaults: CacheOptions = { ttl: 60_000, lockTtl: 10_000, waitTimeout: 5_000, maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 }
 
 export interface CacheApi {
   /** the value, or undefined on a miss */

@@ -1,9 +1,10 @@
 import type { WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
-import { CacheUnavailableError } from '../errors.js'
+import { CacheUnavailableError, reason } from '../errors.js'
 import { CACHE_NAMESPACE, type CacheRequest, type LeadAnswer } from './host.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
+import { parseStored } from '../stored-json.js'
 
 const IPC_MARGIN_MS = 1000
 
@@ -13,21 +14,23 @@ const IPC_MARGIN_MS = 1000
  * which names one leader per key and hands its value to the others.
  */
 export class PrimaryCache implements CacheApi {
-  private readonly flight = new SingleFlight()
+  private readonly flight: SingleFlight
 
-  constructor (private readonly bus: WorkerBus, private readonly options: CacheOptions, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly bus: WorkerBus, private readonly options: CacheOptions, private readonly log: FastifyBaseLogger) {
+    this.flight = new SingleFlight(options.waitTimeout)
+  }
 
   private async ask<T> (request: CacheRequest, timeout = this.options.waitTimeout + IPC_MARGIN_MS): Promise<T> {
     try {
       return await this.bus.request<T>(CACHE_NAMESPACE, request, { timeout })
     } catch (err) {
-      throw new CacheUnavailableError((err as Error).message)
+      throw new CacheUnavailableError(reason(err))
     }
   }
 
   async get<T = unknown> (key: string): Promise<T | undefined> {
     const json = await this.ask<string | null>({ op: 'get', key })
-    return json === null ? undefined : JSON.parse(json) as T
+    return json === null ? undefined : this.parse<T>(key, json)
   }
 
   async set (key: string, value: unknown, options?: { ttl?: number }): Promise<void> {
@@ -48,19 +51,30 @@ export class PrimaryCache implements CacheApi {
         this.log.warn({ err: { message: (err as Error).message } }, 'cache: the primary did not answer, calling the origin directly')
         return await fn()
       }
-      if ('json' in answer) return JSON.parse(answer.json) as T
+      if ('json' in answer) {
+        const value = this.parse<T>(key, answer.json)
+        return value !== undefined ? value : await fn()
+      }
       if ('alone' in answer) return await fn()
+      const flight = answer.flight
       let value: T
       try {
         value = await fn()
       } catch (err) {
-        this.ask({ op: 'settle', key }).catch(() => {})
+        this.ask({ op: 'settle', key, flight }).catch(() => {})
         throw err
       }
       const json = JSON.stringify(value)
       // fire and forget: the caller has its value; followers get it as soon as the primary does
-      this.ask({ op: 'settle', key, json, ttl: options?.ttl ?? this.options.ttl }).catch(() => {})
+      this.ask({ op: 'settle', key, flight, json, ttl: options?.ttl ?? this.options.ttl }).catch(() => {})
       return value
-    })
+    }, fn)
+  }
+
+  /** Any worker may have written the value: untrusted JSON. */
+  private parse<T> (key: string, json: string): T | undefined {
+    const value = parseStored(json)
+    if (value === undefined) this.log.warn({ key }, 'cached value does not parse: treated as a miss')
+    return value as T | undefined
   }
 }

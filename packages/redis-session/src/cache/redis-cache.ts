@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { CacheUnavailableError } from '../errors.js'
+import { CacheUnavailableError, reason } from '../errors.js'
 import type { RedisClient } from '../redis-client.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
+import { parseStored } from '../stored-json.js'
 
 // deletes the lock only if it is still ours: a leader that outlived its lock must not free another's
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+// renews the lock while the leader computes, if it is still ours
+const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+// stores the leader's value only if its lock is still there: a `del` (which
+// removes the lock too) during the computation is not undone by its result
+const STORE = "if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end"
 const FIRST_POLL_MS = 5
 const MAX_POLL_MS = 100
 
@@ -15,10 +21,11 @@ const MAX_POLL_MS = 100
  * JSON values in Redis under `<prefix>{key}`. `wrap` is single-flight in the
  * process (one promise per key) and across processes and machines (a
  * `SET NX PX` lock at `<prefix>{key}:lock`, in the key's Cluster slot by its
- * hash tag); followers poll for the leader's value, at most `waitTimeout`.
+ * hash tag, renewed every `lockTtl` / 3 while the leader computes);
+ * followers wait for the leader's value, at most `waitTimeout`.
  */
 export class RedisCache implements CacheApi {
-  private readonly flight = new SingleFlight()
+  private readonly flight: SingleFlight
   private down = false
 
   constructor (
@@ -26,7 +33,9 @@ export class RedisCache implements CacheApi {
     private readonly prefix: string,
     private readonly options: CacheOptions,
     private readonly log: FastifyBaseLogger
-  ) {}
+  ) {
+    this.flight = new SingleFlight(options.waitTimeout)
+  }
 
   private key (key: string): string { return `${this.prefix}{${key}}` }
 
@@ -40,8 +49,9 @@ export class RedisCache implements CacheApi {
     await this.command(() => this.client.set(this.key(key), json, 'PX', options?.ttl ?? this.options.ttl))
   }
 
+  /** Deletes the value and any leader's lock (one slot by the hash tag): a computation under way does not store its result. */
   async del (key: string): Promise<void> {
-    await this.command(() => this.client.del(this.key(key)))
+    await this.command(() => this.client.del(this.key(key), `${this.key(key)}:lock`))
   }
 
   async wrap<T> (key: string, fn: () => T | Promise<T>, options?: { ttl?: number }): Promise<T> {
@@ -53,7 +63,7 @@ export class RedisCache implements CacheApi {
         // Redis is down: the origin still answers, uncached
         return await fn()
       }
-    })
+    }, fn)
   }
 
   private async lead<T> (key: string, fn: () => T | Promise<T>, ttl: number): Promise<T> {
@@ -67,12 +77,18 @@ export class RedisCache implements CacheApi {
       const token = randomUUID()
       const locked = await this.command(() => this.client.set(lockKey, token, 'PX', this.options.lockTtl, 'NX'))
       if (locked === 'OK') {
+        const renew = setInterval(() => {
+          this.client.eval(RENEW, 1, lockKey, token, this.options.lockTtl).catch(() => {})
+        }, Math.max(1, Math.floor(this.options.lockTtl / 3)))
+        renew.unref()
         try {
           const value = await fn()
           const json = JSON.stringify(value)
-          if (json !== undefined) await this.command(() => this.client.set(valueKey, json, 'PX', ttl))
+          // the caller has its value even if it cannot be stored
+          if (json !== undefined) await this.command(() => this.client.eval(STORE, 2, valueKey, lockKey, token, json, ttl)).catch(() => {})
           return value
         } finally {
+          clearInterval(renew)
           await this.client.eval(RELEASE, 1, lockKey, token).catch(() => {})
         }
       }
@@ -83,14 +99,12 @@ export class RedisCache implements CacheApi {
     }
   }
 
+  /** Another client may have written the value: untrusted JSON. */
   private parse<T> (key: string, json: string | null): T | undefined {
     if (json === null) return undefined
-    try {
-      return JSON.parse(json) as T
-    } catch {
-      this.log.warn({ key }, 'cached value does not parse: treated as a miss')
-      return undefined
-    }
+    const value = parseStored(json)
+    if (value === undefined) this.log.warn({ key }, 'cached value does not parse: treated as a miss')
+    return value as T | undefined
   }
 
   /** Runs a Redis command; an outage becomes CacheUnavailableError, logged once until Redis answers again. */
@@ -107,7 +121,7 @@ export class RedisCache implements CacheApi {
         this.down = true
         this.log.warn({ err: { message: (err as Error).message } }, 'cache: Redis unavailable, calling origins directly')
       }
-      throw new CacheUnavailableError((err as Error).message)
+      throw new CacheUnavailableError(reason(err))
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
-import { BusUnavailableError, InvalidRequestError } from '../errors.js'
+import { BusUnavailableError, InvalidRequestError, reason } from '../errors.js'
 import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
 
 export const PUBSUB_NAMESPACE = 'corral.pubsub'
@@ -40,7 +40,7 @@ export class PrimaryPubSub implements PubSubApi {
     try {
       await this.bus.request(PUBSUB_NAMESPACE, { channel, json }, { timeout: IPC_TIMEOUT_MS })
     } catch (err) {
-      throw new BusUnavailableError((err as Error).message)
+      throw new BusUnavailableError(reason(err))
     }
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
-import { BusUnavailableError } from '../errors.js'
+import { BusUnavailableError, reason } from '../errors.js'
 import type { RedisClient } from '../redis-client.js'
 import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
 
@@ -41,7 +41,7 @@ export class RedisPubSub implements PubSubApi {
     try {
       await this.client.publish(this.prefix + channel, json)
     } catch (err) {
-      throw new BusUnavailableError((err as Error).message)
+      throw new BusUnavailableError(reason(err))
     }
   }
 
@@ -52,7 +52,7 @@ export class RedisPubSub implements PubSubApi {
         await this.subscriber.subscribe(this.prefix + channel)
       } catch (err) {
         this.handlers.remove(channel, handler)
-        throw new BusUnavailableError((err as Error).message)
+        throw new BusUnavailableError(reason(err))
       }
     }
     return async () => {

@@ -1,5 +1,6 @@
 import type { PrimaryBus } from '@corral/cluster-boot'
 import { InvalidRequestError } from '../errors.js'
+import type { WriteMode } from './backend.js'
 import type { MemorySessionBackend } from './memory-backend.js'
 
 export const SESSION_NAMESPACE = 'corral.session'
@@ -7,7 +8,7 @@ export const SESSION_NAMESPACE = 'corral.session'
 export type SessionRequest =
   | { op: 'ping' }
   | { op: 'get', id: string, ttl: number }
-  | { op: 'set', id: string, value: string, ttl: number, user?: string }
+  | { op: 'set', id: string, value: string, ttl: number, mode: WriteMode, user?: string }
   | { op: 'touch', id: string, ttl: number }
   | { op: 'destroy', id: string }
   | { op: 'destroyAll', user: string }
@@ -31,8 +32,8 @@ export function parseSessionRequest (data: unknown): SessionRequest {
       break
     case 'set':
       if (isId(r.id) && isTtl(r.ttl) && typeof r.value === 'string' && r.value.length <= MAX_VALUE &&
-        (r.user === undefined || isId(r.user))) {
-        return { op: 'set', id: r.id, value: r.value, ttl: r.ttl, user: r.user }
+        (r.mode === 'create' || r.mode === 'update') && (r.user === undefined || isId(r.user))) {
+        return { op: 'set', id: r.id, value: r.value, ttl: r.ttl, mode: r.mode, user: r.user }
       }
       break
     case 'destroy':
@@ -52,7 +53,7 @@ export function hostSessions (bus: PrimaryBus, backend: MemorySessionBackend): (
     switch (request.op) {
       case 'ping': return true
       case 'get': return await backend.get(request.id, request.ttl)
-      case 'set': return await backend.set(request.id, request.value, request.ttl, request.user)
+      case 'set': return await backend.set(request.id, request.value, request.ttl, request.mode, request.user)
       case 'touch': return await backend.touch(request.id, request.ttl)
       case 'destroy': return await backend.destroy(request.id)
       case 'destroyAll': return await backend.destroyAll(request.user)

@@ -1,5 +1,5 @@
 import type { WorkerBus } from '@corral/cluster-boot'
-import type { SessionBackend } from './backend.js'
+import type { SessionBackend, WriteMode } from './backend.js'
 import { SESSION_NAMESPACE, type SessionRequest } from './host.js'
 
 /**
@@ -20,8 +20,8 @@ export class PrimarySessionBackend implements SessionBackend {
     return await this.ask({ op: 'get', id, ttl })
   }
 
-  async set (id: string, value: string, ttl: number, user?: string): Promise<void> {
-    await this.ask({ op: 'set', id, value, ttl, user })
+  async set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {
+    return await this.ask({ op: 'set', id, value, ttl, mode, user })
   }
 
   async touch (id: string, ttl: number): Promise<void> {
@@ -36,5 +36,6 @@ export class PrimarySessionBackend implements SessionBackend {
     return await this.ask({ op: 'destroyAll', user })
   }
 
+  // the primary's index entries leave with their sessions: nothing to keep alive
   async keepIndex (): Promise<void> {}
 }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { StoreUnavailableError } from '../errors.js'
-import type { SessionBackend } from './backend.js'
+import { parseStored } from '../stored-json.js'
+import type { SessionBackend, WriteMode } from './backend.js'
+import { INDEX_SLACK } from './redis-backend.js'
 
 type Callback<T = void> = (err?: Error | null, value?: T) => void
 
@@ -19,28 +21,49 @@ const LOADED = Symbol.for('corral.session.loaded')
 
 interface Loaded { value: string, user: string | undefined }
 
+/** The session field holding when it was created, with `maxLifetime`. */
+export const CREATED_KEY = 'corral.createdAt'
+
+/**
+ * Methods of @fastify/session's Session that it or every app calls: a stored
+ * value with one of these keys would replace the method when the Session
+ * copies it in, and the call would throw. (`sessionId` and
+ * `encryptedSessionId` are skipped by the copy; `options` is left to apps
+ * that store a field of that name.)
+ */
+const RESERVED = new Set(['get', 'set', 'touch', 'regenerate', 'destroy', 'reload', 'save', 'isModified', 'isSaved'])
+
+/** ids this store read: a later write of one is an update of an existing session */
+const MAX_REMEMBERED = 10_000
+
 export interface SessionStoreOptions {
   /** ms a session lives when its cookie has no maxAge or expires (default one day) */
   ttl?: number
   /** the session field holding the user id, indexed for `destroyAllFor` (default 'userId') */
   userKey?: string
-  /** where unreadable session values are reported */
-  log?: Pick<FastifyBaseLogger, 'warn'>
+  /** ms after its creation a session is dead, however active (default: no limit) */
+  maxLifetime?: number
+  /** where unreadable session values and store failures are reported */
+  log?: Pick<FastifyBaseLogger, 'warn' | 'error'>
 }
 
 export const DEFAULT_TTL = 86_400_000
 
 /**
  * A store for `@fastify/session` over a {@link SessionBackend}. Reads slide
- * the TTL, an unchanged session is never written back, a value that does not
- * parse is no session, and a backend failure is a 503 error, never a silent
- * new session.
+ * the TTL, an unchanged session is never written back, a loaded session is
+ * never recreated once deleted, a value that does not parse (or tries to
+ * poison a prototype) is no session, and a backend failure is a 503 error,
+ * never a silent new session.
  */
 export class SessionStore extends EventEmitter {
   readonly ttl: number
   readonly userKey: string
-  private readonly log?: Pick<FastifyBaseLogger, 'warn'>
-  private readonly indexRefreshed = new Map<string, number>()
+  readonly maxLifetime: number | undefined
+  private readonly log?: Pick<FastifyBaseLogger, 'warn' | 'error'>
+  /** session id -> until when this process knows its user's index lives */
+  private readonly indexUntil = new Map<string, number>()
+  private readonly read = new Set<string>()
   /** the value just read: @fastify/session restores it and the plugin marks it in the same tick */
   private justRead: { id: string, raw: string } | undefined
 
@@ -48,44 +71,61 @@ export class SessionStore extends EventEmitter {
     super()
     this.ttl = options.ttl ?? DEFAULT_TTL
     this.userKey = options.userKey ?? 'userId'
+    this.maxLifetime = options.maxLifetime
     this.log = options.log
   }
 
   get (id: string, callback: Callback<SessionLike | null>): void {
-    this.backend.get(id, this.ttl).then((raw) => {
+    this.deliver(this.backend.get(id, this.ttl).then(async (raw) => {
       const session = raw === null ? null : this.parse(id, raw)
-      this.justRead = session === null ? undefined : { id, raw: raw as string }
-      callback(null, session)
-    }, (err) => callback(unavailable(err)))
+      if (session === null) return null
+      this.remember(id)
+      const user = this.userOf(session)
+      // awaited, but due only every ttl / 4: the index is extended before the request goes on
+      const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
+      if (refresh !== undefined) await refresh
+      this.justRead = { id, raw: raw as string }
+      return session
+    }), callback)
   }
 
   set (id: string, session: SessionLike, callback: Callback): void {
-    const ttl = this.ttlOf(session)
-    let work: Promise<void>
+    let ttl = this.ttlOf(session)
+    if (this.maxLifetime !== undefined) {
+      if (typeof session[CREATED_KEY] !== 'number') session[CREATED_KEY] = Date.now()
+      ttl = Math.min(ttl, (session[CREATED_KEY] as number) + this.maxLifetime - Date.now())
+    }
+    let work: Promise<unknown>
     if (ttl <= 0) {
       work = this.backend.destroy(id)
     } else {
       const loaded = (session as Record<symbol, Loaded | undefined>)[LOADED]
       const value = serialize(session)
+      const user = this.userOf(session)
       if (loaded !== undefined && loaded.value === value) {
         // the read already slid the TTL; only a session of its own lifetime needs more
         work = ttl === this.ttl ? Promise.resolve() : this.backend.touch(id, ttl)
       } else {
+        // loaded (or read by this store): it exists, or was destroyed meanwhile and must stay so
+        const mode: WriteMode = loaded !== undefined || this.read.has(id) ? 'update' : 'create'
         // the user index changes only when the user does
-        const user = this.userOf(session)
-        work = this.backend.set(id, value, ttl, loaded?.user === user ? undefined : user)
+        work = this.backend.set(id, value, ttl, mode, loaded !== undefined && loaded.user === user ? undefined : user)
       }
+      // a lifetime of its own, longer than the store's: the index must follow it
+      const refresh = user !== undefined && ttl > this.ttl ? this.keepIndex(user, id, ttl) : undefined
+      if (refresh !== undefined) work = Promise.all([work, refresh])
     }
-    work.then(() => callback(), (err) => callback(unavailable(err)))
+    this.deliver(work.then(() => undefined), callback)
   }
 
+  // an id stays in `read`: a write still under way for it must not recreate it
   destroy (id: string, callback: Callback): void {
-    this.backend.destroy(id).then(() => callback(), (err) => callback(unavailable(err)))
+    this.deliver(this.backend.destroy(id), callback)
   }
 
   /** Resets the session's TTL without rewriting it. */
   touch (id: string, session: SessionLike, callback: Callback): void {
-    this.backend.touch(id, this.ttlOf(session)).then(() => callback(), (err) => callback(unavailable(err)))
+    this.deliver(this.backend.touch(id, this.ttlOf(session)), callback)
   }
 
   /** Removes every session of `user`, on every worker and machine: "log out everywhere". */
@@ -93,41 +133,72 @@ export class SessionStore extends EventEmitter {
     try {
       return await this.backend.destroyAll(String(user))
     } catch (err) {
-      throw unavailable(err)
+      throw this.unavailable(err)
     }
   }
 
+  /**
+   * Hands the outcome to @fastify/session's callback outside the promise
+   * chain's reach: a callback that throws is logged, never an unhandled
+   * rejection that would take the worker down.
+   */
+  private deliver<T> (work: Promise<T>, callback: Callback<T>): void {
+    work.then((value) => callback(null, value), (err) => callback(this.unavailable(err)))
+      .catch((err: unknown) => this.log?.error({ err: { message: (err as Error)?.message } }, 'session store callback threw'))
+  }
+
+  /** The client sees a code and a generic message; the reason goes to the log. */
+  private unavailable (err: unknown): Error {
+    const reason = err instanceof Error ? err.message : String(err)
+    this.log?.warn({ reason }, 'session store unavailable: the request gets a 503')
+    return new StoreUnavailableError()
+  }
+
+  private remember (id: string): void {
+    if (this.read.size >= MAX_REMEMBERED) this.read.delete(this.read.values().next().value as string)
+    this.read.add(id)
+  }
+
   private parse (id: string, raw: string): SessionLike | null {
-    let value: unknown
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      value = undefined
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const value = parseStored(raw)
+    const session = value as SessionLike
+    if (value === null || typeof value !== 'object' || Array.isArray(value) ||
+      Object.keys(value).some((key) => RESERVED.has(key)) ||
+      (session.cookie !== undefined && (session.cookie === null || typeof session.cookie !== 'object'))) {
       // the id is a secret (it is the cookie): log only a hint of it
       this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
       return null
     }
-    const session = value as SessionLike
-    const cookie = session.cookie
-    // with a maxAge, the store's TTL is the clock: a session alive in the store is not expired
-    if (cookie !== undefined && cookie !== null && typeof cookie === 'object' && typeof cookie.originalMaxAge === 'number') {
-      delete cookie.expires
+    const created = session[CREATED_KEY]
+    if (this.maxLifetime !== undefined && typeof created === 'number' && created + this.maxLifetime <= Date.now()) {
+      this.backend.destroy(id).catch(() => {})
+      return null
     }
-    const user = this.userOf(session)
-    if (user !== undefined) this.keepIndex(user)
+    const cookie = session.cookie
+    if (cookie !== undefined) {
+      // attributes (secure, sameSite, domain, path) come from the current
+      // configuration, never from the stored copy: tightening them reaches
+      // existing sessions; with a maxAge, the store's TTL is the clock
+      session.cookie = typeof cookie.originalMaxAge === 'number'
+        ? { originalMaxAge: cookie.originalMaxAge }
+        : typeof cookie.expires === 'string' ? { expires: cookie.expires } : {}
+    }
     return session
   }
 
-  /** A user's index must outlive their sessions, which slide on every read. */
-  private keepIndex (user: string): void {
+  /**
+   * A user's index must outlive their sessions, which slide on every read:
+   * extended (never shortened) to `ttl` * 1.25, so refreshed at most every
+   * `ttl` / 4 per session and process. Undefined when nothing is due.
+   */
+  private keepIndex (user: string, id: string, ttl: number): Promise<void> | undefined {
     const now = Date.now()
-    const last = this.indexRefreshed.get(user)
-    if (last !== undefined && now - last < this.ttl / 4) return
-    if (this.indexRefreshed.size > 10_000) this.indexRefreshed.clear()
-    this.indexRefreshed.set(user, now)
-    this.backend.keepIndex(user, this.ttl).catch(() => this.indexRefreshed.delete(user))
+    const until = this.indexUntil.get(id)
+    if (until !== undefined && until >= now + ttl) return undefined
+    if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.clear()
+    this.indexUntil.set(id, now + ttl * INDEX_SLACK)
+    // a failure is the next read's to retry; the read itself stands
+    return this.backend.keepIndex(user, id, ttl).catch(() => { this.indexUntil.delete(id) })
   }
 
   /**
@@ -150,9 +221,10 @@ export class SessionStore extends EventEmitter {
     return typeof user === 'string' || typeof user === 'number' ? String(user) : undefined
   }
 
+  /** Whole ms: Redis refuses a fractional PX. */
   private ttlOf (session: SessionLike): number {
     const cookie = session.cookie
-    if (typeof cookie?.originalMaxAge === 'number') return cookie.originalMaxAge
+    if (typeof cookie?.originalMaxAge === 'number') return Math.ceil(cookie.originalMaxAge)
     if (cookie?.expires !== undefined && cookie.expires !== null) return new Date(cookie.expires).getTime() - Date.now()
     return this.ttl
   }
@@ -176,9 +248,4 @@ function serialize (session: SessionLike): string {
   } finally {
     session.cookie = cookie
   }
-}
-
-function unavailable (err: unknown): Error {
-  const reason = err instanceof Error ? err.message : String(err)
-  return new StoreUnavailableError(reason)
 }
