@@ -278,13 +278,14 @@ export class Supervisor extends EventEmitter {
   }
 
   /**
-   * A worker could not start. If its slot never had a ready worker and the
-   * same error came before (another slot's first worker, or this slot's
-   * last), nothing will ever start: stop now and say why once.
+   * A worker could not start. If no worker was ever ready and the same error
+   * came before (another slot's first worker, or this slot's last), nothing
+   * will ever start: stop now and say why once.
    */
   private onStartupFailure (record: WorkerRecord, message: string, code: string | undefined): void {
     record.startupError = message
-    if (record.replacing || this.slots[record.slot].everReady || this.stopping) return
+    // once any worker got ready the app can start: a later start-up error is a crash like any other
+    if (record.replacing || this.slots.some((s) => s.everReady) || this.stopping) return
     const seen = (this.startupErrors.get(message) ?? 0) + 1
     this.startupErrors.set(message, seen)
     if (seen < 2) return

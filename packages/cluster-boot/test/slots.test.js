@@ -22,7 +22,7 @@ test('a slot whose worker crashes while its replacement starts, and whose replac
   const watch = (async () => {
     while (watching) {
       const { workers, slots } = (await admin('/supervisor')).body
-      for (const s of slots) {
+      for (const s of slots ?? []) {
         if (s.status !== 'backoff' && !workers.some((w) => w.slot === s.slot)) gaps.push(s)
       }
       await new Promise((resolve) => setTimeout(resolve, 20))
