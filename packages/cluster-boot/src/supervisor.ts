@@ -194,13 +194,18 @@ export class Supervisor extends EventEmitter {
     }
     clearInterval(this.hangTimer)
     this.log.info({ reason, workers: this.live.size }, 'stopping: draining workers')
-    this.stopped = Promise.all([...this.live].map((r) => this.drain(r, reason))).then(() => {
+    this.stopped = this.drainAll(reason).then(() => {
       this.log.info({ reason }, 'all workers stopped')
       // last, and once: the one line a person starting the app needs
       if (this.startupError !== undefined) this.log.fatal({ code: this.startupError.code, cause: this.startupError.cause }, this.startupError.message)
       this.emit('stopped')
     })
     return this.stopped
+  }
+
+  private async drainAll (reason: string): Promise<void> {
+    // until none is left: a worker whose fork was already under way when the stop began counts too
+    while (this.live.size > 0) await Promise.all([...this.live].map((r) => this.drain(r, reason)))
   }
 
   /** SIGKILLs every worker at once (a second Ctrl-C). */
