@@ -3,10 +3,10 @@ import http from 'node:http'
 import { waitFor } from '../../../test/helpers/index.js'
 import { startCluster } from './fixtures/cluster.js'
 
-// one GET on a fresh connection, given up after 5 s (a connection handed to a worker as it is killed gets no answer)
+// one GET on a fresh connection, given up after 15 s (a connection handed to a worker as it is killed gets no answer)
 function get (port, path) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 15_000 }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (c) => { text += c })
