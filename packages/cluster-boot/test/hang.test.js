@@ -27,6 +27,19 @@ test('a worker whose event loop is blocked is marked unresponsive, killed after 
   t.equal((await get('/')).status, 200)
 })
 
+test('a worker that reports again within killTimeout of being marked unresponsive is kept', async (t) => {
+  const { admin, get, proc } = await startCluster(t, { opts: { workers: 1, hangTimeout: 500, statsInterval: 100, killTimeout: 15_000 } })
+  const { body } = await get('/block?ms=2000')
+  await waitFor(async () => (await admin('/supervisor')).body.workers[0].state === 'unresponsive', { timeout: 10_000, interval: 50, message: 'marked unresponsive' })
+  const back = await waitFor(async () => {
+    const [w] = (await admin('/supervisor')).body.workers
+    return w.state === 'ready' ? w : null
+  }, { timeout: 10_000, message: 'ready again' })
+  t.equal(back.pid, body.pid, 'the same worker, not replaced')
+  t.ok(proc.lines.some((l) => l.msg === 'worker responsive again' && l.pid === body.pid))
+  t.equal((await admin('/supervisor')).body.hangRestarts, 0)
+})
+
 test('hangTimeout: false leaves a blocked worker alone', async (t) => {
   const { admin, get } = await startCluster(t, { opts: { hangTimeout: false, statsInterval: 100, workers: 1 } })
   const { body } = await get('/block?ms=1500')
