@@ -55,8 +55,18 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => { supervisor.reload() })
+  let failed = false
+  // one throw in the primary must not orphan every worker (and the state it hosts): stop them gracefully
+  process.on('uncaughtException', (err) => {
+    failed = true
+    log.fatal({ err }, 'uncaught exception in the primary: stopping gracefully')
+    supervisor.stop('primary uncaught exception')
+  })
   supervisor.once('stopped', () => {
-    admin.close().finally(() => process.exit(supervisor.crashLoop || signals > 1 ? 1 : 0))
+    const code = supervisor.crashLoop || supervisor.startupError !== undefined || failed || signals > 1 ? 1 : 0
+    // set first: with no admin server listening, the loop may empty before close settles
+    process.exitCode = code
+    admin.close().finally(() => process.exit(code))
   })
 
   log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')

@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { Server, IncomingMessage, ServerResponse } from 'node:http'
 
 const POLL_MS = 25
+const LINGER_MS = 250
 
 function closeAfterResponse (_req: IncomingMessage, res: ServerResponse): void {
   res.shouldKeepAlive = false
@@ -25,7 +26,9 @@ export async function drainConnections (server: Server, idleCloseDelay: number):
   server.prependListener('request', closeAfterResponse)
   if (server.listening) net.Server.prototype.close.call(server)
   const idleAt = Date.now() + idleCloseDelay
-  while (await connectionCount(server) > 0) {
+  // round-robin: a connection the primary handed over just before it saw the close still arrives; stay to take or return it
+  const lingerUntil = Date.now() + LINGER_MS
+  while (await connectionCount(server) > 0 || Date.now() < lingerUntil) {
     if (Date.now() >= idleAt) server.closeIdleConnections()
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }

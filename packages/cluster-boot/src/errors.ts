@@ -36,10 +36,25 @@ export const IpcNoHandlerError = createError(
   501
 )
 
-/** Workers crashed more than `maxRestarts` times within `restartWindow`. */
+/** Every slot crash-looped past `maxRestarts` without a worker ever becoming ready. */
 export const CrashLoopError = createError(
   'CORRAL_CRASH_LOOP',
-  'Workers exited %d times within %d ms: crash loop, not forking any more',
+  'Every slot crashed more than %d times in a row before a worker became ready: crash loop, not forking any more',
+  500
+)
+
+/** The `app` factory returned something that is not a Fastify instance. */
+export const AppNotFastifyError = createError(
+  'CORRAL_APP_NOT_FASTIFY',
+  'The app factory (option "app") returned %s, not a Fastify instance: return the instance from Fastify() (or a promise of it)',
+  500,
+  TypeError
+)
+
+/** Every worker of a slot failed at start-up with the same error: nothing will start. */
+export const StartupError = createError(
+  'CORRAL_STARTUP_FAILED',
+  'Cannot start: %s',
   500
 )
 

@@ -20,7 +20,7 @@ export interface BusStats {
   sent: number
   /** not an envelope at all (wrong shape, wrong types) */
   malformed: number
-  /** a valid envelope for a namespace nobody listens on, or a late reply */
+  /** a valid envelope for a namespace nobody listens on, a late reply, or a reply from a peer that was not asked */
   unknown: number
   /** handlers that threw; the error is reported through `onError` */
   handlerErrors: number
@@ -94,7 +94,7 @@ export class BusCore<P> {
       return
     }
     this.stats.received++
-    if (raw.re !== undefined) return this.settle(raw)
+    if (raw.re !== undefined) return this.settle(raw, peer)
     if (raw.rid !== undefined) return this.answer(raw, raw.rid, peer, reply)
     const set = this.listeners.get(raw.corral)
     if (set === undefined || set.size === 0) {
@@ -141,9 +141,10 @@ export class BusCore<P> {
     }
   }
 
-  private settle (envelope: Envelope): void {
+  private settle (envelope: Envelope, from: P): void {
     const p = this.pending.get(envelope.re as number)
-    if (p === undefined) {
+    // only the peer that was asked may answer: another worker guessing ids is ignored
+    if (p === undefined || p.peer !== from) {
       this.stats.unknown++
       return
     }

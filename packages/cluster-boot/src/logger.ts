@@ -5,5 +5,8 @@ export function createLogger (option: Logger | LoggerOptions | false, bindings: 
   if (option === false) return pino({ enabled: false })
   if (typeof (option as Logger).child === 'function') return (option as Logger).child(bindings)
   // base: null drops pino's own pid, so `pid` in a line is always the worker it is about
-  return pino({ name: 'corral', base: null, ...(option as LoggerOptions) }).child(bindings)
+  // sync: these are rare event lines, and an async write still in flight at process.exit lands after later ones
+  const options: LoggerOptions = { name: 'corral', base: null, ...(option as LoggerOptions) }
+  if (options.transport !== undefined) return pino(options).child(bindings)
+  return pino(options, pino.destination({ dest: 1, sync: true })).child(bindings)
 }

@@ -44,9 +44,9 @@ export interface BootOptions {
   killTimeout?: number
   /** ms a new worker has to become ready, at start and in reloads (default 15000) */
   readyTimeout?: number
-  /** crashes allowed within `restartWindow`, or of one slot in a row, before the primary gives up (default 10) */
+  /** crashes of a slot in a row after which its respawn delay stays at `maxRestartDelay`; the primary gives up only when every slot passed it with no worker ever ready (default 10) */
   maxRestarts?: number
-  /** ms window the crash-loop guard counts crashes in (default 60000) */
+  /** no longer used: crash-looping slots back off instead of stopping the primary (accepted so old configs still start) */
   restartWindow?: number
   /** first respawn delay in ms, doubled per consecutive crash of a slot (default 100) */
   restartDelay?: number
@@ -60,6 +60,8 @@ export interface BootOptions {
   scheduling?: Scheduling
   /** ms between a worker's stats reports (memory, event loop) to the primary (default 1000) */
   statsInterval?: number
+  /** ms without a stats report after which a ready worker is marked unresponsive and replaced; 0 or false: off (default 30000) */
+  hangTimeout?: number | false
   /** ms after a drain starts before keep-alive connections still idle are closed (default 1000) */
   idleCloseDelay?: number
   /** pino logger or pino options; false silences cluster-boot's own logs */
@@ -87,6 +89,7 @@ export interface ResolvedOptions {
   maxMemory: number
   scheduling: Scheduling
   statsInterval: number
+  hangTimeout: number
   idleCloseDelay: number
   logger: Logger | LoggerOptions | false
   admin: ResolvedAdminOptions | false
@@ -180,6 +183,10 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
 
   const workersValue = opts.workers ?? env.WORKERS ?? 'max'
   const restartDelay = integer('restartDelay', opts.restartDelay, 100, 0)
+  const statsInterval = integer('statsInterval', opts.statsInterval, 1000, 10)
+  const hangTimeout = opts.hangTimeout === false ? 0 : integer('hangTimeout', opts.hangTimeout, Math.max(30_000, statsInterval * 3), 0)
+  // a heartbeat comes every statsInterval: a shorter timeout would call every worker hung
+  if (hangTimeout !== 0 && hangTimeout <= statsInterval) fail('hangTimeout', `0 or false (off), or more than statsInterval (${statsInterval} ms)`, opts.hangTimeout)
 
   return {
     app: opts.app,
@@ -195,7 +202,8 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
     minUptime: integer('minUptime', opts.minUptime, 5000, 0),
     maxMemory: opts.maxMemory === undefined ? 0 : parseBytes(opts.maxMemory),
     scheduling,
-    statsInterval: integer('statsInterval', opts.statsInterval, 1000, 10),
+    statsInterval,
+    hangTimeout,
     idleCloseDelay: integer('idleCloseDelay', opts.idleCloseDelay, 1000, 0),
     logger,
     admin,

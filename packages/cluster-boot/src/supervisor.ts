@@ -2,10 +2,11 @@ import cluster from 'node:cluster'
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { CONTROL, isControlMessage, type ControlMessage } from './control.js'
-import { CrashLoopError } from './errors.js'
+import { CrashLoopError, StartupError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { PrimaryBus } from './primary-bus.js'
 import { WorkerRecord } from './worker-record.js'
+import { readStats } from './worker-stats.js'
 
 export interface ExitInfo {
   code: number | null
@@ -24,24 +25,56 @@ export interface ReloadResult {
 
 export type ReplaceReason = 'reload' | 'maxMemory'
 
+/** `backoff`: crash-looping, its respawn pending with a growing delay. */
+export type SlotStatus = 'up' | 'starting' | 'backoff'
+
+/** One slot as the admin endpoints and metrics show it. */
+export interface SlotState {
+  slot: number
+  status: SlotStatus
+  /** crashes in a row (reset once a worker stays up `minUptime`) */
+  crashes: number
+  /** when the pending respawn forks, epoch ms */
+  respawnAt?: number
+  /** why its last worker died, one line */
+  lastError?: string
+}
+
 /** A summary for admin endpoints and metrics. */
 export interface SupervisorState {
   workers: WorkerRecord[]
+  slots: SlotState[]
   restarts: number
   reloads: number
   memoryRestarts: number
+  /** workers replaced for missing their heartbeat for `hangTimeout` */
+  hangRestarts: number
+  /** true once every slot crash-looped and the supervisor gave up forking */
   crashLoop: boolean
   stopping: boolean
 }
 
+interface Slot {
+  crashes: number
+  /** workers in a row that died before becoming ready */
+  startFailures: number
+  everReady: boolean
+  timer?: NodeJS.Timeout
+  respawnAt?: number
+  lastError?: string
+}
+
 /**
- * Forks one worker per slot and keeps it that way: respawns crashes with
- * backoff, replaces workers one at a time on reload or memory limit, drains
- * all on stop, and gives up on a crash loop.
+ * Forks one worker per slot and keeps it that way until stop: every slot
+ * always has a worker or a respawn pending. A crash-looping slot backs off
+ * (a growing delay, capped) while the others serve; workers are replaced one
+ * at a time on reload or memory limit; a worker whose heartbeat stops is
+ * replaced; all drain on stop. It gives up only when no slot can keep a
+ * worker alive, or at once when workers fail to start with the same error.
  *
  * Events: fork(record), online(record), ready(record), exit(record, ExitInfo),
  * restart(newRecord, oldRecord, reason), reload(ReloadResult), stats(record),
- * crashloop(error), stopped().
+ * unresponsive(record), crashloop(error), startupfailed(error), stopped().
  */
 export class Supervisor extends EventEmitter {
   readonly bus: PrimaryBus
@@ -49,15 +82,19 @@ export class Supervisor extends EventEmitter {
   restarts = 0
   reloads = 0
   memoryRestarts = 0
+  hangRestarts = 0
   crashLoop = false
   stopping = false
+  /** set when workers failed to start with the same error; the reason the supervisor stopped */
+  startupError: (Error & { code?: string }) | undefined
 
   private readonly live = new Set<WorkerRecord>()
   private readonly current: Array<WorkerRecord | undefined>
   private readonly slotRestarts: number[]
-  private readonly consecutiveCrashes: number[]
-  private crashTimes: number[] = []
-  private readonly respawnTimers = new Map<number, NodeJS.Timeout>()
+  private readonly slots: Slot[]
+  /** start-up errors of slots never ready, by message: the same one twice is fatal */
+  private readonly startupErrors = new Map<string, number>()
+  private hangTimer: NodeJS.Timeout | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private reloading: Promise<ReloadResult> | undefined
   private stopped: Promise<void> | undefined
@@ -66,7 +103,7 @@ export class Supervisor extends EventEmitter {
     super()
     this.current = new Array(opts.workers).fill(undefined)
     this.slotRestarts = new Array(opts.workers).fill(0)
-    this.consecutiveCrashes = new Array(opts.workers).fill(0)
+    this.slots = Array.from({ length: opts.workers }, () => ({ crashes: 0, startFailures: 0, everReady: false }))
     this.bus = new PrimaryBus(() => this.live, (err, namespace) => {
       this.log.error({ err, namespace }, 'IPC handler failed')
     })
@@ -75,6 +112,10 @@ export class Supervisor extends EventEmitter {
 
   /** Forks every slot; resolves when each first worker is ready (or gave up). */
   async start (): Promise<void> {
+    if (this.opts.hangTimeout > 0 && this.hangTimer === undefined) {
+      this.hangTimer = setInterval(() => this.checkHeartbeats(), Math.max(10, Math.min(1000, Math.floor(this.opts.hangTimeout / 4))))
+      this.hangTimer.unref()
+    }
     const first: Array<Promise<boolean>> = []
     for (let slot = 0; slot < this.opts.workers; slot++) first.push(this.fork(slot).ready)
     await Promise.all(first)
@@ -85,12 +126,30 @@ export class Supervisor extends EventEmitter {
     return [...this.live].sort((a, b) => a.slot - b.slot || a.id - b.id)
   }
 
+  /** Each slot: serving, starting, or backing off after crashes. */
+  slotStates (): SlotState[] {
+    return this.slots.map((s, slot) => {
+      let status: SlotStatus = 'starting'
+      if (s.timer !== undefined) status = 'backoff'
+      else if (this.hasWorker(slot, 'ready')) status = 'up'
+      const up = this.current[slot]
+      // a worker that stayed up minUptime ends the streak, as its next crash would find
+      const crashes = up?.readyAt !== undefined && Date.now() - up.readyAt >= this.opts.minUptime ? 0 : s.crashes
+      const state: SlotState = { slot, status, crashes }
+      if (s.respawnAt !== undefined) state.respawnAt = s.respawnAt
+      if (s.lastError !== undefined) state.lastError = s.lastError
+      return state
+    })
+  }
+
   state (): SupervisorState {
     return {
       workers: this.workers(),
+      slots: this.slotStates(),
       restarts: this.restarts,
       reloads: this.reloads,
       memoryRestarts: this.memoryRestarts,
+      hangRestarts: this.hangRestarts,
       crashLoop: this.crashLoop,
       stopping: this.stopping
     }
@@ -128,19 +187,35 @@ export class Supervisor extends EventEmitter {
   stop (reason = 'stop'): Promise<void> {
     if (this.stopped !== undefined) return this.stopped
     this.stopping = true
-    for (const timer of this.respawnTimers.values()) clearTimeout(timer)
-    this.respawnTimers.clear()
+    for (const s of this.slots) {
+      clearTimeout(s.timer)
+      s.timer = undefined
+      s.respawnAt = undefined
+    }
+    clearInterval(this.hangTimer)
     this.log.info({ reason, workers: this.live.size }, 'stopping: draining workers')
-    this.stopped = Promise.all([...this.live].map((r) => this.drain(r, reason))).then(() => {
+    this.stopped = this.drainAll(reason).then(() => {
       this.log.info({ reason }, 'all workers stopped')
+      // last, and once: the one line a person starting the app needs
+      if (this.startupError !== undefined) this.log.fatal({ code: this.startupError.code, cause: this.startupError.cause }, this.startupError.message)
       this.emit('stopped')
     })
     return this.stopped
   }
 
+  private async drainAll (reason: string): Promise<void> {
+    // until none is left: a worker whose fork was already under way when the stop began counts too
+    while (this.live.size > 0) await Promise.all([...this.live].map((r) => this.drain(r, reason)))
+  }
+
   /** SIGKILLs every worker at once (a second Ctrl-C). */
   kill (): void {
     for (const record of this.live) record.worker.process.kill('SIGKILL')
+  }
+
+  private hasWorker (slot: number, state?: WorkerRecord['state']): boolean {
+    for (const record of this.live) if (record.slot === slot && (state === undefined || record.state === state)) return true
+    return false
   }
 
   private fork (slot: number, replacing = false): WorkerRecord {
@@ -153,13 +228,17 @@ export class Supervisor extends EventEmitter {
     const record = new WorkerRecord(worker, slot, this.slotRestarts[slot])
     record.replacing = replacing
     this.live.add(record)
-    worker.on('message', (raw: unknown) => this.bus.dispatch(raw, record))
+    worker.on('message', (raw: unknown) => {
+      record.lastSeen = Date.now()
+      this.bus.dispatch(raw, record)
+    })
     worker.once('online', () => this.emit('online', record))
     worker.on('error', (err) => this.log.warn({ err, slot, pid: record.pid }, 'worker IPC error'))
     worker.once('exit', (code, signal) => this.onExit(record, code, signal))
     const readyTimer = setTimeout(() => {
       if (record.state !== 'starting') return
       this.log.error({ slot, pid: record.pid, readyTimeout: this.opts.readyTimeout }, 'worker not ready within readyTimeout: killing it')
+      record.startupError ??= `not ready within readyTimeout (${this.opts.readyTimeout} ms)`
       if (record.replacing) record.expectedExit = true
       worker.process.kill('SIGKILL')
     }, this.opts.readyTimeout)
@@ -178,14 +257,48 @@ export class Supervisor extends EventEmitter {
     if (message.event === 'ready') {
       if (record.state !== 'starting') return
       record.markReady()
+      const slot = this.slots[record.slot]
+      slot.everReady = true
+      slot.startFailures = 0
       if (!record.replacing) this.current[record.slot] = record
       this.log.info({ slot: record.slot, pid: record.pid, startupMs: (record.readyAt ?? 0) - record.startedAt }, 'worker ready')
       this.emit('ready', record)
     } else if (message.event === 'stats') {
-      record.stats = message.stats
+      const stats = readStats(message.stats)
+      if (stats === undefined) {
+        this.bus.stats.malformed++
+        return
+      }
+      record.stats = stats
+      if (record.state === 'unresponsive') {
+        record.state = 'ready'
+        record.unresponsiveAt = undefined
+        this.log.warn({ slot: record.slot, pid: record.pid }, 'worker responsive again')
+      }
       this.emit('stats', record)
       this.checkMemory(record)
+    } else if (message.event === 'failed') {
+      this.onStartupFailure(record, message.error.message.split('\n')[0].slice(0, 500), message.error.code)
     }
+  }
+
+  /**
+   * A worker could not start. If no worker was ever ready and the same error
+   * came before (another slot's first worker, or this slot's last), nothing
+   * will ever start: stop now and say why once.
+   */
+  private onStartupFailure (record: WorkerRecord, message: string, code: string | undefined): void {
+    record.startupError = message
+    // once any worker got ready the app can start: a later start-up error is a crash like any other
+    if (record.replacing || this.slots.some((s) => s.everReady) || this.stopping) return
+    const seen = (this.startupErrors.get(message) ?? 0) + 1
+    this.startupErrors.set(message, seen)
+    if (seen < 2) return
+    const err = new StartupError(message)
+    if (code !== undefined) (err as { cause?: unknown }).cause = { code }
+    this.startupError = err
+    this.emit('startupfailed', err)
+    this.stop('start-up error')
   }
 
   private checkMemory (record: WorkerRecord): void {
@@ -195,13 +308,33 @@ export class Supervisor extends EventEmitter {
     record.overLimit = true
     this.log.warn({ slot: record.slot, pid: record.pid, rss: record.stats.rss, maxMemory: limit }, 'worker passed maxMemory: replacing it')
     this.enqueue(async () => {
-      if (this.current[record.slot] !== record) return
+      // queued behind a reload: a stop since then means no more forks
+      if (this.stopping || this.current[record.slot] !== record) return
       if (await this.replace(record.slot, 'maxMemory')) this.memoryRestarts++
     })
   }
 
+  /** Marks ready workers whose heartbeat stopped as unresponsive, and kills those still stuck after `killTimeout`. */
+  private checkHeartbeats (): void {
+    const now = Date.now()
+    for (const record of this.live) {
+      if (record.state === 'ready' && now - record.lastSeen > this.opts.hangTimeout) {
+        record.state = 'unresponsive'
+        record.unresponsiveAt = now
+        this.log.error({ slot: record.slot, pid: record.pid, silentMs: now - record.lastSeen, hangTimeout: this.opts.hangTimeout }, 'worker unresponsive: no heartbeat within hangTimeout, replacing it')
+        this.emit('unresponsive', record)
+      } else if (record.state === 'unresponsive' && !record.hungKilled && now - (record.unresponsiveAt ?? now) >= this.opts.killTimeout) {
+        record.hungKilled = true
+        this.hangRestarts++
+        this.log.error({ slot: record.slot, pid: record.pid, killTimeout: this.opts.killTimeout }, 'worker still unresponsive after killTimeout: SIGKILL')
+        record.worker.process.kill('SIGKILL')
+      }
+    }
+  }
+
   /** Forks a replacement for `slot`, waits for it to be ready, then drains the old worker. */
   private async replace (slot: number, reason: ReplaceReason): Promise<boolean> {
+    if (this.stopping) return false
     const old = this.current[slot]
     const next = this.fork(slot, true)
     const ready = await next.ready
@@ -212,8 +345,10 @@ export class Supervisor extends EventEmitter {
       }
       return false
     }
+    // it serves now: its own crashes count against the slot from here on
+    next.replacing = false
     this.current[slot] = next
-    if (old !== undefined) {
+    if (old !== undefined && old.state !== 'exited') {
       this.emit('restart', next, old, reason)
       await this.drain(old, reason)
     }
@@ -235,6 +370,8 @@ export class Supervisor extends EventEmitter {
   }
 
   private onExit (record: WorkerRecord, code: number | null, signal: string | null): void {
+    const wasReady = record.readyAt !== undefined
+    const hung = record.state === 'unresponsive'
     this.live.delete(record)
     record.markExited()
     this.bus.forget(record)
@@ -242,40 +379,53 @@ export class Supervisor extends EventEmitter {
     const expected = record.expectedExit || this.stopping
     const info: ExitInfo = { code, signal, expected }
     const fields = { slot: record.slot, pid: record.pid, code, signal }
-    if (expected) this.log.info(fields, 'worker exited')
-    else this.log.warn({ ...fields, reason: record.state === 'starting' ? 'exited before ready' : 'unexpected exit' }, 'worker died')
+    if (expected) {
+      this.log.info(fields, 'worker exited')
+    } else {
+      const reason = hung ? 'unresponsive' : wasReady ? 'unexpected exit' : 'exited before ready'
+      this.log.warn({ ...fields, reason, ...(record.startupError === undefined ? {} : { error: record.startupError }) }, 'worker died')
+    }
     this.emit('exit', record, info)
-    if (expected || this.crashLoop) return
-    this.onCrash(record)
+    if (this.stopping || this.crashLoop) return
+    if (!expected) this.onCrash(record, code, signal, hung)
+    if (!this.crashLoop) this.ensureWorker(record.slot, record)
   }
 
-  private onCrash (record: WorkerRecord): void {
-    const now = Date.now()
-    const slot = record.slot
-    this.crashTimes = this.crashTimes.filter((t) => t > now - this.opts.restartWindow)
-    this.crashTimes.push(now)
-    if (record.readyAt !== undefined && now - record.readyAt >= this.opts.minUptime) this.consecutiveCrashes[slot] = 0
-    // in a row counts too: the backoff spreads a slot's crashes beyond any window
-    if (this.crashTimes.length > this.opts.maxRestarts || this.consecutiveCrashes[slot] >= this.opts.maxRestarts) {
+  private onCrash (record: WorkerRecord, code: number | null, signal: string | null, hung: boolean): void {
+    const slot = this.slots[record.slot]
+    // a replacement that died before serving fails its reload; the worker that serves is not to blame
+    if (record.replacing) return
+    if (record.readyAt !== undefined && Date.now() - record.readyAt >= this.opts.minUptime) slot.crashes = 0
+    slot.crashes++
+    if (record.readyAt === undefined) slot.startFailures++
+    slot.lastError = hung
+      ? `unresponsive: no heartbeat for ${this.opts.hangTimeout} ms`
+      : record.startupError ?? `exited ${signal !== null ? `on ${signal}` : `with code ${String(code)}`}${record.readyAt === undefined ? ' before ready' : ''}`
+    // give up only when no slot can keep a worker alive: each crash-looped past maxRestarts without one ever getting ready
+    if (this.slots.every((s) => s.startFailures > this.opts.maxRestarts)) {
       this.crashLoop = true
-      const err = new CrashLoopError(this.crashTimes.length, this.opts.restartWindow)
-      this.log.error({ err, maxRestarts: this.opts.maxRestarts, restartWindow: this.opts.restartWindow }, err.message)
+      const err = new CrashLoopError(this.opts.maxRestarts)
+      this.log.error({ err, maxRestarts: this.opts.maxRestarts, lastError: slot.lastError }, err.message)
       this.emit('crashloop', err)
       this.stop('crash loop')
-      return
     }
-    // another worker still holds the slot (a reload was under way): nothing to respawn
-    for (const other of this.live) if (other.slot === slot) return
-    const delay = Math.min(this.opts.restartDelay * 2 ** this.consecutiveCrashes[slot], this.opts.maxRestartDelay)
-    this.consecutiveCrashes[slot]++
-    this.log.info({ slot, delay }, 'respawning worker')
-    this.respawnTimers.set(slot, setTimeout(() => {
-      this.respawnTimers.delete(slot)
+  }
+
+  /** The invariant: until stop, every slot has a worker or a respawn pending. */
+  private ensureWorker (index: number, previous: WorkerRecord): void {
+    const slot = this.slots[index]
+    if (this.stopping || slot.timer !== undefined || this.hasWorker(index)) return
+    const delay = slot.crashes === 0 ? this.opts.restartDelay : Math.min(this.opts.restartDelay * 2 ** (slot.crashes - 1), this.opts.maxRestartDelay)
+    slot.respawnAt = Date.now() + delay
+    this.log.info({ slot: index, delay, crashes: slot.crashes }, 'respawning worker')
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined
+      slot.respawnAt = undefined
       if (this.stopping) return
-      this.slotRestarts[slot]++
+      this.slotRestarts[index]++
       this.restarts++
-      this.emit('restart', this.fork(slot), record, 'crash')
-    }, delay))
+      this.emit('restart', this.fork(index), previous, 'crash')
+    }, delay)
   }
 
   private enqueue<T> (task: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:cluster'
 
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited'
+/** `unresponsive`: was ready, but its heartbeat stopped for `hangTimeout` (a blocked event loop); it is being replaced. */
+export type WorkerState = 'starting' | 'ready' | 'unresponsive' | 'draining' | 'exited'
 
 /** What a worker reports about itself every `statsInterval`. */
 export interface WorkerStats {
@@ -9,6 +10,8 @@ export interface WorkerStats {
   heapTotal: number
   /** mean event-loop delay over the last interval, ms */
   eventLoopDelay: number
+  /** worst event-loop delay since the last report, ms: a stall between two reports is not lost */
+  eventLoopDelayMax: number
   /** event-loop utilisation over the last interval, 0..1 */
   eventLoopUtilization: number
 }
@@ -19,6 +22,14 @@ export class WorkerRecord {
   readonly startedAt = Date.now()
   readyAt: number | undefined
   stats: WorkerStats | undefined
+  /** last time any message came from it: its heartbeat */
+  lastSeen = Date.now()
+  /** when it was marked unresponsive */
+  unresponsiveAt: number | undefined
+  /** SIGKILLed for staying unresponsive */
+  hungKilled = false
+  /** what it reported when it failed to start */
+  startupError: string | undefined
   /** set when the supervisor asked it to go, so its exit is not a crash */
   expectedExit = false
   /** forked to replace a live worker of its slot (reload, memory limit) */
@@ -58,14 +69,15 @@ export class WorkerRecord {
   get pid (): number { return this.worker.process.pid ?? 0 }
 
   toJSON (): Record<string, unknown> {
+    // identity last: nothing a worker reported can stand in for it
     return {
+      ...this.stats,
       slot: this.slot,
       id: this.id,
       pid: this.pid,
       state: this.state,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
-      restarts: this.restarts,
-      ...this.stats
+      restarts: this.restarts
     }
   }
 }

@@ -1,14 +1,15 @@
 import cluster from 'node:cluster'
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { drainConnections } from './connection-drain.js'
 import { CONTROL, isControlMessage } from './control.js'
+import { AppNotFastifyError } from './errors.js'
 import { createLogger } from './logger.js'
 import type { ResolvedOptions } from './options.js'
+import { describeStartupFailure } from './startup-failure.js'
 import { WorkerBus } from './worker-bus.js'
 import { setWorkerContext, type ReadinessCheck, type WorkerContext } from './worker-context.js'
-import type { WorkerStats } from './worker-record.js'
+import { statsSampler } from './worker-stats.js'
 
 const READINESS_RETRY_MS = 100
 
@@ -45,50 +46,48 @@ class WorkerRuntime implements WorkerContext {
   }
 }
 
-function statsSampler (): () => WorkerStats {
-  const delay = monitorEventLoopDelay({ resolution: 10 })
-  delay.enable()
-  let elu = performance.eventLoopUtilization()
-  return () => {
-    const memory = process.memoryUsage()
-    const nextElu = performance.eventLoopUtilization()
-    const stats: WorkerStats = {
-      rss: memory.rss,
-      heapUsed: memory.heapUsed,
-      heapTotal: memory.heapTotal,
-      eventLoopDelay: Number.isFinite(delay.mean) ? delay.mean / 1e6 : 0,
-      eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization
-    }
-    elu = nextElu
-    delay.reset()
-    return stats
-  }
+function isFastify (value: unknown): value is FastifyInstance {
+  if (value === null || typeof value !== 'object') return false
+  const app = value as Record<string, unknown>
+  return typeof app.listen === 'function' && typeof app.ready === 'function' && typeof app.hasDecorator === 'function'
 }
 
-/** The worker side of `boot()`: build the app, listen, report ready, drain on request. */
+function kind (value: unknown): string {
+  if (value === undefined || value === null) return String(value)
+  if (typeof value !== 'object') return `a ${typeof value}`
+  return `an object (${Object.keys(value).slice(0, 5).join(', ') || 'no keys'})`
+}
+
+/**
+ * The worker side of `boot()`: build the app, load its plugins, wait until
+ * its readiness checks pass, and only then listen and report ready, so no
+ * connection (round-robin, OS or reuseport) reaches a worker not ready for it.
+ */
 export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logger, { role: 'worker', slot: Number(process.env.CORRAL_SLOT ?? 0), workerId: cluster.worker?.id, pid: process.pid })
   const runtime = new WorkerRuntime(log)
   process.title = `corral worker ${runtime.slot}`
   setWorkerContext(runtime)
 
-  let app: FastifyInstance
-  try {
-    app = await opts.app(runtime)
+  let app: FastifyInstance | undefined
+  const build = (async () => {
+    const built: unknown = await opts.app(runtime)
+    if (!isFastify(built)) throw new AppNotFastifyError(kind(built))
+    app = built
     // on the root instance before any plugin loads, so every plugin sees it
     if (!app.hasDecorator('worker')) app.decorate('worker', runtime)
-    const reusePort = process.env.CORRAL_SCHEDULING === 'reuseport'
-    await app.listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
-  } catch (err) {
-    log.fatal({ err }, 'worker failed to start')
-    process.exit(1)
-  }
+    // plugins load here and register their readiness checks
+    await app.ready()
+  })()
+  // a drain waits for the build; the build's own error is handled below
+  const built = build.then(() => true, () => false)
 
   const drain = async (reason: string): Promise<void> => {
     if (runtime.draining) return
     runtime.draining = true
     log.info({ reason }, 'draining')
-    const timings = { started: Date.now() }
+    const started = Date.now()
+    if (!(await built) || app === undefined) process.exit(0)
     for (const hook of runtime.drainHooks) {
       try { await hook() } catch (err) { log.error({ err }, 'drain hook failed') }
     }
@@ -98,12 +97,13 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     } catch (err) {
       log.error({ err }, 'error while closing the app')
     }
-    log.info({ reason, drainMs: Date.now() - timings.started }, 'drained, exiting')
+    log.info({ reason, drainMs: Date.now() - started }, 'drained, exiting')
     // the channel is ordered: once this is written, everything sent before it is too
     await runtime.bus.deliver(CONTROL, { event: 'exiting' })
     process.exit(0)
   }
 
+  // before the app is built: a drain sent while this worker starts is never dropped
   runtime.bus.on(CONTROL, (data) => {
     if (isControlMessage(data) && data.event === 'drain') drain(data.reason)
   })
@@ -112,16 +112,34 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
   // the primary is gone: no one will route to us or respawn us
   process.on('disconnect', () => { drain('primary disconnected') })
 
-  const deadline = Date.now() + opts.readyTimeout
-  while (!(await runtime.isReady())) {
-    if (runtime.draining || Date.now() > deadline) return app
-    await new Promise((resolve) => setTimeout(resolve, READINESS_RETRY_MS))
+  try {
+    await build
+    const deadline = Date.now() + opts.readyTimeout
+    while (!runtime.draining && !(await runtime.isReady())) {
+      if (Date.now() > deadline) {
+        // not listening, so no traffic; the primary replaces this worker
+        log.error({ readyTimeout: opts.readyTimeout }, 'readiness checks did not pass within readyTimeout')
+        return app as FastifyInstance
+      }
+      await new Promise((resolve) => setTimeout(resolve, READINESS_RETRY_MS))
+    }
+    if (runtime.draining) return app as FastifyInstance
+    const reusePort = process.env.CORRAL_SCHEDULING === 'reuseport'
+    await (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+  } catch (err) {
+    if (runtime.draining) return app as FastifyInstance
+    // the primary prints it once for every worker; alone (no IPC), say it here
+    const reported = await runtime.bus.deliver(CONTROL, { event: 'failed', error: describeStartupFailure(err, opts) })
+    if (reported) log.debug({ err }, 'worker failed to start')
+    else log.fatal({ err }, 'worker failed to start')
+    process.exit(1)
   }
-  runtime.bus.send(CONTROL, { event: 'ready' })
+  if (runtime.draining) return app as FastifyInstance
 
+  runtime.bus.send(CONTROL, { event: 'ready' })
   const sample = statsSampler()
   setInterval(() => {
     if (!runtime.draining) runtime.bus.send(CONTROL, { event: 'stats', stats: sample() })
   }, opts.statsInterval).unref()
-  return app
+  return app as FastifyInstance
 }

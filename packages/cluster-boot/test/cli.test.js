@@ -43,6 +43,6 @@ test('corral start refuses a module without a factory', async (t) => {
   const proc = spawnNode(cli, { args: ['start', fixture('no-factory.mjs'), '-i', '1', '-p', String(port), '--max-restarts', '3', '--restart-delay', '20'], env: {} })
   t.teardown(() => proc.stop('SIGTERM'))
   const { code } = await proc.exited
-  t.equal(code, 1, 'the crash-loop guard stops it')
-  t.ok(proc.lines.some((l) => /must export a function/.test(l.err?.message ?? '')), 'and the log says what is wrong')
+  t.equal(code, 1, 'it stops at once')
+  t.equal(proc.lines.filter((l) => /must export a function/.test(l.msg ?? '')).length, 1, 'and says what is wrong, once')
 })

@@ -51,3 +51,10 @@ test('the primary broadcasts to every worker', async (t) => {
   t.equal(body.reached, 2)
   await waitFor(async () => (await get('/broadcasts')).body.received.length === 1, { message: 'the broadcast to arrive' })
 })
+
+test('a reply is accepted only from the worker that was asked', async (t) => {
+  const { admin } = await startCluster(t, { opts: { workers: 2 } })
+  const { body } = await admin('/ask-forged')
+  t.equal(body.code, 'CORRAL_IPC_TIMEOUT', 'the forged replies from the other worker were ignored')
+  t.notOk('answer' in body)
+})

@@ -22,12 +22,15 @@ function gauge (registry: Registry, name: string, help: string, read: () => numb
 
 /** The supervisor's state and the aggregator's own bookkeeping, read at scrape time. */
 export function supervisorMetrics (registry: Registry, supervisor: Supervisor, aggregator: MetricsAggregator): void {
-  gauge(registry, 'corral_workers_alive', 'Worker processes alive (starting, ready or draining).', () => supervisor.workers().length)
+  gauge(registry, 'corral_workers_alive', 'Worker processes alive (starting, ready, unresponsive or draining).', () => supervisor.workers().length)
   gauge(registry, 'corral_workers_ready', 'Workers ready to take traffic.', () => supervisor.workers().filter((w) => w.state === 'ready').length)
   counter(registry, 'corral_worker_restarts_total', 'Crashed workers respawned.', () => supervisor.state().restarts)
   counter(registry, 'corral_reloads_total', 'Rolling reloads completed.', () => supervisor.state().reloads)
   counter(registry, 'corral_memory_restarts_total', 'Workers replaced for passing maxMemory.', () => supervisor.state().memoryRestarts)
   gauge(registry, 'corral_crash_loop', '1 once the crash-loop guard gave up forking, else 0.', () => supervisor.state().crashLoop ? 1 : 0)
+  gauge(registry, 'corral_slots_backoff', 'Slots crash-looping: no worker, a respawn pending with a growing delay.', () => supervisor.state().slots.filter((s) => s.status === 'backoff').length)
+  gauge(registry, 'corral_workers_unresponsive', 'Workers whose heartbeat stopped for hangTimeout, being replaced.', () => supervisor.workers().filter((w) => w.state === 'unresponsive').length)
+  counter(registry, 'corral_hang_restarts_total', 'Unresponsive workers killed and respawned.', () => supervisor.state().hangRestarts)
   counter(registry, 'corral_metrics_snapshots_received_total', 'Metrics snapshots received from workers.', () => aggregator.received)
   gauge(registry, 'corral_metrics_snapshot_series', 'Series in the latest snapshots of live workers.', () => aggregator.series())
   // eslint-disable-next-line no-new

@@ -1,4 +1,4 @@
-import type { Supervisor } from '@corral/cluster-boot'
+import type { SlotState, Supervisor } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './aggregator.js'
 
 /** One row of GET /workers. */
@@ -27,8 +27,8 @@ export interface WorkerView {
   unresponsive: boolean
 }
 
-/** What cluster-boot says of a slot, when it says it (`status: 'backoff'` while a crash-looping slot waits). */
-export interface SlotView { slot: number, status: string, [key: string]: unknown }
+/** What cluster-boot says of a slot (`status: 'backoff'` while a crash-looping slot waits). */
+export type SlotView = SlotState
 
 /** A worker that has not pushed for this long (ms), and for three of its push intervals, is shown unresponsive. */
 export const UNRESPONSIVE_MS = 3000
@@ -48,7 +48,7 @@ export interface WorkersView {
   crashLoop: boolean
   stopping: boolean
   /** per slot, from cluster-boot when it reports slots (null otherwise) */
-  slots: SlotView[] | null
+  slots: SlotView[]
 }
 
 export function workersView (supervisor: Supervisor, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
@@ -83,6 +83,6 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
     memoryRestarts: state.memoryRestarts,
     crashLoop: state.crashLoop,
     stopping: state.stopping,
-    slots: (state as { slots?: SlotView[] }).slots ?? null
+    slots: state.slots
   }
 }

@@ -380,9 +380,14 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
   let out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 0)
   t.equal(sample(out, 'corral_workers_alive'), 0)
+  t.equal(sample(out, 'corral_slots_backoff'), 0)
+  t.equal(sample(out, 'corral_workers_unresponsive'), 0)
+  t.equal(sample(out, 'corral_hang_restarts_total'), 0)
   supervisor.crashLoop = true
+  supervisor.hangRestarts = 2
   out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
+  t.equal(sample(out, 'corral_hang_restarts_total'), 2, 'hung workers replaced')
   t.notMatch(out, /worker="primary"/, 'primaryMetrics: false leaves the primary\'s process metrics out')
 })
 
