@@ -56,6 +56,7 @@ test('Redis Cluster: a master killed and another hung under load: sessions survi
   const lost = await lostSessions(nginx.url, users)
   const broadcasts = await pubsubDelivers(nginx.url)
   const logout = await logoutEverywhere(nginx.url, 'everywhere')
+  const ready = await waitFor(async () => (await fetch(`${nginx.url}/health/ready`)).status === 200, { timeout: 15_000, message: 'ready' }).then(() => true, () => false)
 
   const windows = [[killedAt, killedAt + firstFailover + SETTLE_MS], [hungAt, recoveredAt + SETTLE_MS]]
   const stray = outside(load.windows503, windows)
@@ -67,4 +68,5 @@ test('Redis Cluster: a master killed and another hung under load: sessions survi
   t.same(lost, [], 'every session survived')
   t.equal(logout.removed, logout.count, 'logout-all removed every session of the user')
   t.equal(logout.survivors, 0, 'no session of the user answers after logout-all')
+  t.ok(ready, `/health/ready passes again after the failovers (the Redis check sees every master)`)
 })

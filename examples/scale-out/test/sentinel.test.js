@@ -43,6 +43,7 @@ test('Redis Sentinel: the master killed under load: sessions survive, 503s only 
   const lost = await lostSessions(nginx.url, users)
   const broadcasts = await pubsubDelivers(nginx.url)
   const logout = await logoutEverywhere(nginx.url, 'everywhere')
+  const ready = await waitFor(async () => (await fetch(`${nginx.url}/health/ready`)).status === 200, { timeout: 15_000, message: 'ready' }).then(() => true, () => false)
 
   const stray = outside(load.windows503, [[killedAt, killedAt + failover + SETTLE_MS]])
   t.comment(`scale-out sentinel: ${figures.failed} failed of ${figures.total} requests (${figures.status503} answered 503), longest 503 window ${figures.longest503} ms, ${lost.length} of ${users.length} sessions lost; the failover took ${failover} ms; pub/sub delivered again after ${broadcasts} broadcast(s); logout-all removed ${logout.removed} of ${logout.count}`)
@@ -53,4 +54,5 @@ test('Redis Sentinel: the master killed under load: sessions survive, 503s only 
   t.same(lost, [], 'every session survived')
   t.equal(logout.removed, logout.count, 'logout-all removed every session of the user')
   t.equal(logout.survivors, 0, 'no session of the user answers after logout-all')
+  t.ok(ready, `/health/ready passes again after the failover (the Redis check sees every master)`)
 })

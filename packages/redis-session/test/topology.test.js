@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Cluster, Redis } from 'ioredis'
 import { redisFromEnv, redisSession } from '@corral/redis-session'
-import { startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
 import { buildSessionApp, SECRET, sessionCookie } from './fixtures/session-app.js'
 import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
 import { uniquePrefix } from './fixtures/redis.js'
@@ -27,6 +27,9 @@ t.test('cluster and sentinel shapes of the redis option are checked, naming the 
   t.match((await registering({ redis: { cluster: { nodes: [] } } })).message, /"redis\.cluster\.nodes"/)
   t.match((await registering({ redis: { sentinels: ['127.0.0.1:26379'] } })).message, /"redis\.name".*master name/)
   t.match((await registering({ redis: { sentinels: [{ host: '' }], name: 'm' } })).message, /"redis\.sentinels\[0\]"/)
+  t.match((await registering({ redis: { cluster: null } })).message, /"redis\.cluster"/)
+  t.match((await registering({ redis: { cluster: { nodes: ['a:1'], options: 3 } } })).message, /"redis\.cluster\.options"/)
+  t.match((await registering({ redis: { cluster: { nodes: ['a:1'] }, sentinels: ['b:2'], name: 'm' } })).message, /either cluster or sentinels/)
 })
 
 t.test('redisFromEnv: one node, a Cluster or Sentinel from the environment, and two at once refused', async (t) => {
@@ -95,6 +98,38 @@ t.test('on a Cluster, sessions work and the bus uses sharded pub/sub, resubscrib
     return got.some((m) => m.n === 2)
   }, { timeout: 10_000, interval: 200, message: 'delivery after the resubscribe' })
   t.pass('delivers again')
+
+  node.pause()
+  try {
+    const started = Date.now()
+    const err = await app.bus.publish('news', { n: 3 }).catch((e) => e)
+    t.equal(err?.code, 'CORRAL_BUS_UNAVAILABLE', 'a publish to a hung master fails')
+    t.ok(Date.now() - started < 3000, 'within the command timeout')
+  } finally {
+    node.resume()
+  }
+})
+
+t.test('on a Cluster, unsubscribing the last handler of a channel leaves the shard channel', async (t) => {
+  const { node, close } = await startRedisCluster()
+  t.teardown(close)
+  const prefix = uniquePrefix('sharded-off')
+  const app = await buildSessionApp({ redis: { cluster: { nodes: [{ host: '127.0.0.1', port: node.port }] } }, prefix })
+  t.teardown(() => app.close())
+  const off = await app.bus.subscribe('news', () => {})
+  t.equal(await node.ask('PUBSUB', 'SHARDCHANNELS'), `${prefix}bus:news`)
+  await off()
+  await waitFor(async () => (await node.ask('PUBSUB', 'SHARDCHANNELS')) === '', { message: 'the shard channel left' })
+  t.pass('left')
+})
+
+t.test('a Sentinel set-up that does not answer yet: the app starts, and session requests answer 503 in time', async (t) => {
+  const app = await buildSessionApp({ redis: { sentinels: [`127.0.0.1:${await freePort()}`], name: 'nobody' }, prefix: uniquePrefix('sentinel'), commandTimeout: 300 })
+  t.teardown(() => app.close())
+  const started = Date.now()
+  const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'ed' } })
+  t.equal(res.statusCode, 503)
+  t.ok(Date.now() - started < 3000, 'answered in time')
 })
 
 t.test('a passed-in Cluster client is used as it is and left open', async (t) => {
