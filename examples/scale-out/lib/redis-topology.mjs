@@ -102,6 +102,14 @@ export async function startRedisCluster ({ masters = 3, replicas = 1, nodeTimeou
         .filter((f) => f[2].includes('master') && !f[2].includes('fail'))
         .map((f) => Number(f[1].split(':')[1].split('@')[0]))
     },
+    /** the current masters that have a live replica: the ones a failover can replace */
+    async mastersWithReplica () {
+      const from = nodes.find((n) => n.answering)
+      const rows = (await redisCommand(from.port, 'CLUSTER', 'NODES')).trim().split('\n').map((l) => l.split(' '))
+      const alive = (f) => !f[2].includes('fail')
+      return rows.filter((f) => f[2].includes('master') && alive(f) && rows.some((r) => r[3] === f[0] && r[2].includes('slave') && alive(r)))
+        .map((f) => Number(f[1].split(':')[1].split('@')[0]))
+    },
     /** the master serving `key`'s slot */
     async masterFor (key) {
       const from = nodes.find((n) => n.answering)

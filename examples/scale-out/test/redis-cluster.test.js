@@ -38,8 +38,9 @@ test('Redis Cluster: a master killed and another hung under load: sessions survi
   const firstFailover = Date.now() - killedAt
   await pause(SETTLE_MS)
 
-  // 2. SIGSTOP another master (a hung machine), resumed once its replica took over
-  const hung = (await cluster.masters()).find((p) => p !== killed)
+  // 2. SIGSTOP another master (a hung machine), resumed once its replica took over;
+  // not the one just promoted: its replica is the node killed in 1
+  const hung = (await cluster.mastersWithReplica())[0]
   const hungAt = Date.now()
   cluster.node(hung).pause()
   await waitFor(async () => !(await cluster.masters()).includes(hung) && await cluster.healthy(), { timeout: 30_000, message: 'a replica promoted for the hung master' })
