@@ -49,7 +49,7 @@ t.test('a plain URL pointing at a Redis Cluster node is refused at start-up, sug
   t.match(err.message, /Redis Cluster node.*redis: \{ cluster: \{ nodes/)
 })
 
-t.test('session commands are bounded even on a passed-in client with ioredis defaults: a hung Redis gives a 503 in time', async (t) => {
+t.test('session commands and publishes are bounded even on a passed-in client with ioredis defaults: a hung Redis gives a 503 in time', async (t) => {
   const server = await startRedisServer()
   t.teardown(() => server.close())
   // ioredis defaults: no commandTimeout, 20 retries: alone, it would wait as long as Redis hangs
@@ -67,6 +67,10 @@ t.test('session commands are bounded even on a passed-in client with ioredis def
     t.equal(res.statusCode, 503)
     t.equal(res.headers['retry-after'], '1')
     t.ok(took < 3000, `answered in ${took} ms`)
+    const publishing = Date.now()
+    const err = await app.bus.publish('news', { n: 1 }).catch((e) => e)
+    t.equal(err?.code, 'CORRAL_BUS_UNAVAILABLE', 'a publish fails too')
+    t.ok(Date.now() - publishing < 3000, 'in time')
   } finally {
     server.resume()
   }

@@ -14,7 +14,7 @@ export { hostPubSub } from './primary-pubsub.js'
 /** Pub/sub across machines on Redis, with a subscriber connection of its own; sharded on a Cluster. */
 export function redisPubSub (client: RedisClient, prefix: string, log: FastifyBaseLogger, timeout = 1000): PubSubApi {
   if (client.isCluster) return new ShardedPubSub(client as Cluster, prefix, timeout, log)
-  return new RedisPubSub(client, prefix, log)
+  return new RedisPubSub(client, prefix, log, timeout)
 }
 
 /** Pub/sub within this process. */

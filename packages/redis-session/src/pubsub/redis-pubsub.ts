@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { BusUnavailableError } from '../errors.js'
 import type { RedisClient } from '../redis-client.js'
+import { bounded } from '../redis/bounded.js'
 import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
 
 /**
@@ -14,7 +15,7 @@ export class RedisPubSub implements PubSubApi {
   private readonly subscriber: RedisClient
   private lost = false
 
-  constructor (private readonly client: RedisClient, private readonly prefix: string, log: FastifyBaseLogger) {
+  constructor (private readonly client: RedisClient, private readonly prefix: string, log: FastifyBaseLogger, private readonly timeout = 1000) {
     this.handlers = new Handlers(log)
     // no ready check: a SUBSCRIBE sent while its INFO is in flight fails the
     // check, and the reconnect that follows forgets the subscription
@@ -39,7 +40,8 @@ export class RedisPubSub implements PubSubApi {
     checkChannel(channel)
     const json = encode(message)
     try {
-      await this.client.publish(this.prefix + channel, json)
+      // bounded whatever the client's options: a publish never holds a request past the timeout
+      await bounded(this.client.publish(this.prefix + channel, json), this.timeout)
     } catch (err) {
       throw new BusUnavailableError((err as Error).message)
     }
