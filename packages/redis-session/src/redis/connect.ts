@@ -32,10 +32,17 @@ export function clusterOptions (commandTimeout: number, overrides: ClusterOption
   }
 }
 
-/** Sentinel on top of the fail-fast options: sentinels answer within the timeout, and a +switch-master moves the client at once. */
+/**
+ * Sentinel on top of the fail-fast options: sentinels answer within the
+ * timeout, a +switch-master moves the client at once, and reconnects back
+ * off to 500 ms only (each asks a sentinel for the master, which is cheap):
+ * with the 2 s cap, a client that kept failing during the failover waited up
+ * to 2 s more after the new master was known.
+ */
 export function sentinelOptions (commandTimeout: number): RedisOptions {
   return {
     ...failFastOptions(commandTimeout),
+    retryStrategy: (times: number) => Math.min(50 * 2 ** times, 500),
     sentinelCommandTimeout: Math.max(commandTimeout, 1000),
     sentinelRetryStrategy: (times: number) => Math.min(100 * times, 2000),
     failoverDetector: true
