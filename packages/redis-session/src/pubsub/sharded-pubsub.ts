@@ -34,7 +34,7 @@ export class ShardedPubSub implements PubSubApi {
     private readonly log: FastifyBaseLogger
   ) {
     this.handlers = new Handlers(log)
-    this.watchdog = setInterval(() => { void this.watch() }, WATCH_MS)
+    this.watchdog = setInterval(() => { this.watch().catch(() => {}) }, WATCH_MS)
     this.watchdog.unref()
   }
 
