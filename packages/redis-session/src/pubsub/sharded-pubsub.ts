@@ -1,9 +1,8 @@
 import calculateSlot from 'cluster-key-slot'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type Cluster } from 'ioredis'
-import { BusUnavailableError } from '../errors.js'
 import { bounded } from '../redis/bounded.js'
-import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { RedisBus } from './redis-bus.js'
 
 const WATCH_MS = 500
 
@@ -20,50 +19,21 @@ interface Shard { node: string, conn: Redis }
  * runs the `onResubscribe` callbacks. Messages published between the loss
  * and the new subscription are lost: at most once.
  */
-export class ShardedPubSub implements PubSubApi {
-  private readonly handlers: Handlers
+export class ShardedPubSub extends RedisBus {
   private readonly shards = new Map<string, Shard>()
   private readonly watchdog: NodeJS.Timeout
   private closed = false
   private watching = false
 
-  constructor (
-    private readonly client: Cluster,
-    private readonly prefix: string,
-    private readonly timeout: number,
-    private readonly log: FastifyBaseLogger
-  ) {
-    this.handlers = new Handlers(log)
+  constructor (private readonly client: Cluster, prefix: string, timeout: number, private readonly log: FastifyBaseLogger) {
+    super(prefix, timeout, log)
     this.watchdog = setInterval(() => { this.watch().catch(() => {}) }, WATCH_MS)
     this.watchdog.unref()
   }
 
-  async publish (channel: string, message: unknown): Promise<void> {
-    checkChannel(channel)
-    const json = encode(message)
-    try {
-      await bounded(this.client.spublish(this.prefix + channel, json), this.timeout)
-    } catch (err) {
-      throw new BusUnavailableError((err as Error).message)
-    }
-  }
-
-  async subscribe (channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
-    checkChannel(channel)
-    if (this.handlers.add(channel, handler)) {
-      try {
-        await this.attach(channel)
-      } catch (err) {
-        this.handlers.remove(channel, handler)
-        throw new BusUnavailableError((err as Error).message)
-      }
-    }
-    return async () => {
-      if (this.handlers.remove(channel, handler)) this.detach(channel)
-    }
-  }
-
-  onResubscribe (fn: () => void): void { this.handlers.onResubscribe(fn) }
+  protected async send (channel: string, json: string): Promise<unknown> { return await this.client.spublish(this.prefix + channel, json) }
+  protected async listen (channel: string): Promise<void> { await this.attach(channel) }
+  protected async unlisten (channel: string): Promise<void> { this.detach(channel) }
 
   async close (): Promise<void> {
     this.closed = true
