@@ -35,6 +35,7 @@ export function runLoad (url, users, { concurrency = 8, path = '/me', timeout = 
   }
   const loop = async (n) => {
     let i = n
+    // eslint-disable-next-line no-unmodified-loop-condition -- stop() clears it while the loop awaits
     while (running) {
       const { user, cookie } = users[i++ % users.length]
       figures.total++
