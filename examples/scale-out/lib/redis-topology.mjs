@@ -37,6 +37,7 @@ class Node {
     this.args = args
     this.dir = dir
     this.proc = undefined
+    this.paused = false
   }
 
   async start () {
@@ -48,8 +49,10 @@ class Node {
   }
 
   get running () { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
-  pause () { this.proc.kill('SIGSTOP') }
-  resume () { this.proc.kill('SIGCONT') }
+  /** running and not paused: a node a question can be asked of */
+  get answering () { return this.running && !this.paused }
+  pause () { this.paused = true; this.proc.kill('SIGSTOP') }
+  resume () { this.paused = false; this.proc.kill('SIGCONT') }
   async kill () {
     if (!this.running) return
     const exited = new Promise((resolve) => this.proc.once('exit', resolve))
@@ -93,22 +96,30 @@ export async function startRedisCluster ({ masters = 3, replicas = 1, nodeTimeou
     node: (port) => nodes.find((n) => n.port === port),
     /** the current masters' ports, as a live node sees them */
     async masters () {
-      const from = nodes.find((n) => n.running)
+      const from = nodes.find((n) => n.answering)
       const text = await redisCommand(from.port, 'CLUSTER', 'NODES')
       return text.trim().split('\n').map((l) => l.split(' '))
         .filter((f) => f[2].includes('master') && !f[2].includes('fail'))
         .map((f) => Number(f[1].split(':')[1].split('@')[0]))
     },
+    /** the current masters that have a live replica: the ones a failover can replace */
+    async mastersWithReplica () {
+      const from = nodes.find((n) => n.answering)
+      const rows = (await redisCommand(from.port, 'CLUSTER', 'NODES')).trim().split('\n').map((l) => l.split(' '))
+      const alive = (f) => !f[2].includes('fail')
+      return rows.filter((f) => f[2].includes('master') && alive(f) && rows.some((r) => r[3] === f[0] && r[2].includes('slave') && alive(r)))
+        .map((f) => Number(f[1].split(':')[1].split('@')[0]))
+    },
     /** the master serving `key`'s slot */
     async masterFor (key) {
-      const from = nodes.find((n) => n.running)
+      const from = nodes.find((n) => n.answering)
       const slot = await redisCommand(from.port, 'CLUSTER', 'KEYSLOT', key)
       const shards = await redisCommand(from.port, 'CLUSTER', 'SLOTS')
       const owner = shards.find(([lo, hi]) => slot >= lo && slot <= hi)
       return owner[2][1]
     },
     async healthy () {
-      const infos = await Promise.all(nodes.filter((n) => n.running).map((n) => redisCommand(n.port, 'CLUSTER', 'INFO').catch(() => '')))
+      const infos = await Promise.all(nodes.filter((n) => n.answering).map((n) => redisCommand(n.port, 'CLUSTER', 'INFO').catch(() => '')))
       return infos.length > 0 && infos.every((i) => /cluster_state:ok/.test(i))
     },
     close
@@ -160,7 +171,7 @@ export async function startRedisSentinel ({ name = 'corral', downAfter = 2000 } 
     /** "127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3": what REDIS_SENTINELS takes */
     seeds: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
     async masterPort () {
-      const [, port] = await redisCommand(sentinels.find((s) => s.running).port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)
+      const [, port] = await redisCommand(sentinels.find((s) => s.answering).port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)
       return Number(port)
     },
     node: (port) => all.find((n) => n.port === port),

@@ -24,6 +24,8 @@ export function runLoad (url, users, { concurrency = 8, path = '/me', timeout = 
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 4000 })
   const figures = { total: 0, ok: 0, failed: 0, status503: 0, errors: 0, lost: 0, wrongUser: 0, first503: 0, last503: 0, longest503: 0 }
   const failures = []
+  // every run of 503s as [first, last] ms timestamps: where each outage began and ended
+  const windows503 = []
   let open503 = 0
   let running = true
 
@@ -33,6 +35,7 @@ export function runLoad (url, users, { concurrency = 8, path = '/me', timeout = 
   }
   const loop = async (n) => {
     let i = n
+    // eslint-disable-next-line no-unmodified-loop-condition -- stop() clears it while the loop awaits
     while (running) {
       const { user, cookie } = users[i++ % users.length]
       figures.total++
@@ -44,7 +47,8 @@ export function runLoad (url, users, { concurrency = 8, path = '/me', timeout = 
           figures.status503++
           if (figures.first503 === 0) figures.first503 = now
           figures.last503 = now
-          if (open503 === 0) open503 = now
+          if (open503 === 0) { open503 = now; windows503.push([now, now]) }
+          windows503[windows503.length - 1][1] = now
           figures.longest503 = Math.max(figures.longest503, now - open503)
           note('503', text.slice(0, 200))
           continue
@@ -66,6 +70,7 @@ export function runLoad (url, users, { concurrency = 8, path = '/me', timeout = 
   return {
     stats: () => ({ ...figures }),
     failures,
+    windows503,
     stop () {
       running = false
       stopped ??= Promise.all(loops).then(() => agent.close()).then(() => ({ ...figures }))

@@ -2,6 +2,7 @@ import { InvalidOptionError } from './errors.js'
 import { isRedisClient, type RedisInput } from './redis-client.js'
 import { cacheDefaults, type CacheOptions } from './cache/index.js'
 import { DEFAULT_MAX_SESSION_BYTES } from './session/memory-backend.js'
+import { checkTopology } from './redis/topology.js'
 
 export interface SessionCookieOptions {
   /** ms the session lives after its last request; also its store TTL (default one day) */
@@ -19,7 +20,7 @@ export interface SessionCookieOptions {
 export interface RedisSessionOptions {
   /** cookie signing secret, 32+ characters; an array rotates: sign with the first, accept all */
   secret: string | string[]
-  /** ioredis client, URL or options; without it, the embedded store (the cluster-boot primary, or this process) */
+  /** ioredis client (Redis or Cluster), URL, options, `{ cluster: { nodes } }` or `{ sentinels, name }`; without it, the embedded store (the cluster-boot primary, or this process) */
   redis?: RedisInput
   /** prefix of every Redis key and channel (default 'corral:') */
   prefix?: string
@@ -126,6 +127,7 @@ export function resolveOptions (options: RedisSessionOptions): ResolvedOptions {
     fail('redis', 'expected an ioredis client, a redis:// URL or ioredis options')
   }
   if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) fail('redis', 'a URL must start with redis:// or rediss://')
+  if (typeof redis === 'object' && !isRedisClient(redis)) checkTopology(redis)
 
   const cookie = options.cookie ?? {}
   if (cookie === null || typeof cookie !== 'object') fail('cookie', 'expected an object')

@@ -7,7 +7,9 @@ import { memoryCache, primaryCache, redisCache, type CacheApi } from './cache/in
 import { InvalidOptionError, StoreUnavailableError } from './errors.js'
 import { resolveOptions, type RedisSessionOptions, type ResolvedOptions } from './options.js'
 import { localPubSub, primaryPubSub, redisPubSub, type PubSubApi } from './pubsub/index.js'
-import { redisClient } from './redis-client.js'
+import { refuseClusterNode } from './redis/cluster-detect.js'
+import { connect } from './redis/connect.js'
+import { boundedBackend } from './session/bounded-backend.js'
 import type { SessionBackend } from './session/backend.js'
 import { CachedSigner } from './session/cached-signer.js'
 import { MemorySessionBackend, type EmbeddedStats } from './session/memory-backend.js'
@@ -54,11 +56,18 @@ interface Backends {
 async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Promise<Backends> {
   const log = fastify.log
   if (opts.redis !== undefined) {
-    const { client, owned } = redisClient(opts.redis, opts.commandTimeout)
-    const bus = opts.bus ? redisPubSub(client, `${opts.prefix}bus:`, log) : undefined
+    const { client, owned, topology } = connect(opts.redis, opts.commandTimeout)
+    try {
+      await refuseClusterNode(client, opts.commandTimeout, log)
+    } catch (err) {
+      if (owned) client.disconnect()
+      throw err
+    }
+    log.debug({ topology }, 'redis-session: Redis topology')
+    const bus = opts.bus ? redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
     return {
       kind: 'redis',
-      sessions: new RedisSessionBackend(client, opts.prefix),
+      sessions: boundedBackend(new RedisSessionBackend(client, opts.prefix), opts.commandTimeout),
       cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log),
       bus,
       close: async () => {

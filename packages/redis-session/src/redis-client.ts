@@ -1,9 +1,10 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis'
+import type { ClusterInput, SentinelInput } from './redis/topology.js'
 
 export type RedisClient = Redis | Cluster
 
-/** What the `redis` option accepts: a client you own, a URL, or options for one we create. */
-export type RedisInput = RedisClient | string | RedisOptions
+/** What the `redis` option accepts: a client you own, a URL, options for one node, `{ cluster: { nodes } }` or `{ sentinels, name }`. */
+export type RedisInput = RedisClient | string | RedisOptions | ClusterInput | SentinelInput
 
 /**
  * Fail fast instead of ioredis' defaults (20 retries per command with a
@@ -31,21 +32,6 @@ export function isRedisClient (value: unknown): value is RedisClient {
     typeof (value as Redis).duplicate === 'function' &&
     typeof (value as Redis).get === 'function' &&
     typeof (value as Redis).quit === 'function'
-}
-
-/**
- * The client to use, and whether we created it (and so must close it). A
- * client passed in is used as it is: its owner chose its options.
- */
-export function redisClient (input: RedisInput, commandTimeout: number): { client: RedisClient, owned: boolean } {
-  if (isRedisClient(input)) return { client: input, owned: false }
-  const options = failFastOptions(commandTimeout)
-  const client = typeof input === 'string'
-    ? new Redis(input, options)
-    : new Redis({ ...options, ...input })
-  // errors surface on commands; an unhandled 'error' event would crash the worker
-  client.on('error', () => {})
-  return { client, owned: true }
 }
 
 /** Whether an error is Redis being unreachable or slow, rather than a bug of ours. */

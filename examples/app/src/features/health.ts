@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
+import { createRedisClient, redisFromEnv } from '@corral/redis-session'
 import pg from 'pg'
 import { corralHealth, eventLoopCheck, healthAggregator, postgresCheck, redisCheck, type CheckDefinition } from '@corral/health'
 
@@ -9,8 +9,8 @@ const set = (name: string): string | undefined => {
 }
 
 /**
- * /health/live, /health/ready and /health, with a Redis check when REDIS_URL
- * is set and a Postgres check when DATABASE_URL is set. SHUTDOWN_DELAY (ms)
+ * /health/live, /health/ready and /health, with a Redis check when Redis is
+ * configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS, as for sessions) and a Postgres check when DATABASE_URL is set. SHUTDOWN_DELAY (ms)
  * keeps a draining worker serving while the balancer notices.
  */
 export async function healthFeature (app: FastifyInstance): Promise<void> {
@@ -19,11 +19,10 @@ export async function healthFeature (app: FastifyInstance): Promise<void> {
   checks.eventLoop = loop
   app.addHook('onClose', async () => loop.stop())
 
-  const redisUrl = set('REDIS_URL')
-  if (redisUrl !== undefined) {
+  const redisInput = redisFromEnv()
+  if (redisInput !== undefined) {
     // a client of its own, failing fast: a probe must not queue behind a dead connection
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: false })
-    redis.on('error', () => {})
+    const { client: redis } = createRedisClient(redisInput, 1000)
     checks.redis = redisCheck(redis)
     app.addHook('onClose', async () => { redis.disconnect() })
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { redisSession, redisSessionPrimary } from '@corral/redis-session'
+import { redisFromEnv, redisSession, redisSessionPrimary } from '@corral/redis-session'
 import { sessionRoutes } from '../routes/sessions.js'
 
 // only for a laptop: production must bring its own
@@ -13,13 +13,16 @@ function sessionSecret (): string | string[] {
 }
 
 /**
- * Sessions, cache and pub/sub: on Redis when REDIS_URL is set, else embedded
- * in the cluster-boot primary. SESSION_SECRET (comma-separated to rotate).
+ * Sessions, cache and pub/sub: on Redis when REDIS_URL (one node),
+ * REDIS_CLUSTER_NODES ("h:p,h:p", a Cluster) or REDIS_SENTINELS ("h:p,...")
+ * with REDIS_SENTINEL_NAME is set, else embedded in the cluster-boot primary.
+ * SESSION_SECRET (comma-separated to rotate).
  */
 export async function sessionsFeature (app: FastifyInstance): Promise<void> {
+  const redis = redisFromEnv()
   await app.register(redisSession, {
     secret: sessionSecret(),
-    ...(process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '' ? { redis: process.env.REDIS_URL } : {}),
+    ...(redis !== undefined ? { redis } : {}),
     prefix: 'corral-example:',
     userKey: 'user'
   })

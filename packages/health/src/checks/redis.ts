@@ -1,4 +1,5 @@
 import type { CheckDefinition } from '../check.js'
+import { clusterRoundTrip, isCluster, isSentinel, sentinelRoundTrip } from './redis-topology.js'
 import { roundTripCheck } from './round-trip.js'
 
 /** The part of an ioredis client (Redis or Cluster) the check needs. */
@@ -37,7 +38,14 @@ async function untilReady (client: PingClient, signal: AbortSignal): Promise<voi
   })
 }
 
-/** PING on an ioredis client; observes the round trip in ms. A client still connecting is waited for, not failed. */
+/**
+ * PING on an ioredis client; observes the round trip in ms. On a Cluster:
+ * cluster_state:ok and a PING to every master; on Sentinel: ROLE is master.
+ * A client still connecting is waited for, not failed.
+ */
 export function redisCheck (client: PingClient, options: Omit<CheckDefinition, 'check'> = {}): CheckDefinition {
-  return roundTripCheck(() => client.ping(), options, ({ signal }) => untilReady(client, signal))
+  const prepare = ({ signal }: { signal: AbortSignal }): Promise<void> => untilReady(client, signal)
+  if (isCluster(client)) return roundTripCheck(async () => await clusterRoundTrip(client), options, prepare)
+  if (isSentinel(client)) return roundTripCheck(async () => await sentinelRoundTrip(client), options, prepare)
+  return roundTripCheck(() => client.ping(), options, prepare)
 }

@@ -1,21 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
-import { BusUnavailableError, reason } from '../errors.js'
 import type { RedisClient } from '../redis-client.js'
-import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { RedisBus } from './redis-bus.js'
 
 /**
  * Pub/sub on Redis: publishes on the shared client, listens on a dedicated
  * subscriber connection (a subscribed connection can do nothing else), which
  * ioredis resubscribes after a reconnect; `onResubscribe` callbacks run then.
  */
-export class RedisPubSub implements PubSubApi {
-  private readonly handlers: Handlers
+export class RedisPubSub extends RedisBus {
   private readonly subscriber: RedisClient
   private lost = false
 
-  constructor (private readonly client: RedisClient, private readonly prefix: string, log: FastifyBaseLogger) {
-    this.handlers = new Handlers(log)
+  constructor (private readonly client: RedisClient, prefix: string, log: FastifyBaseLogger, timeout = 1000) {
+    super(prefix, timeout, log)
     // no ready check: a SUBSCRIBE sent while its INFO is in flight fails the
     // check, and the reconnect that follows forgets the subscription
     const options = { enableAutoPipelining: false, enableReadyCheck: false }
@@ -35,32 +33,9 @@ export class RedisPubSub implements PubSubApi {
     })
   }
 
-  async publish (channel: string, message: unknown): Promise<void> {
-    checkChannel(channel)
-    const json = encode(message)
-    try {
-      await this.client.publish(this.prefix + channel, json)
-    } catch (err) {
-      throw new BusUnavailableError(reason(err))
-    }
-  }
-
-  async subscribe (channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
-    checkChannel(channel)
-    if (this.handlers.add(channel, handler)) {
-      try {
-        await this.subscriber.subscribe(this.prefix + channel)
-      } catch (err) {
-        this.handlers.remove(channel, handler)
-        throw new BusUnavailableError(reason(err))
-      }
-    }
-    return async () => {
-      if (this.handlers.remove(channel, handler)) await this.subscriber.unsubscribe(this.prefix + channel).catch(() => {})
-    }
-  }
-
-  onResubscribe (fn: () => void): void { this.handlers.onResubscribe(fn) }
+  protected async send (channel: string, json: string): Promise<unknown> { return await this.client.publish(this.prefix + channel, json) }
+  protected async listen (channel: string): Promise<void> { await this.subscriber.subscribe(this.prefix + channel) }
+  protected async unlisten (channel: string): Promise<void> { await this.subscriber.unsubscribe(this.prefix + channel).catch(() => {}) }
 
   async close (): Promise<void> {
     this.handlers.clear()
