@@ -3,50 +3,20 @@
 //     process, raw node:cluster, PM2 cluster mode, cluster-boot;
 //  2. failed requests across two reloads under keep-alive load: `pm2 reload`
 //     against SIGHUP to cluster-boot.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DURATION, load, printTable, ratio, writeResults } from './lib/load.mjs'
-import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
+import { app, pm2Contender, withNode, WORKERS } from './lib/contenders.mjs'
+import { freePort, sleep } from './lib/process.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const app = (name) => path.join(here, 'apps', name)
-const WORKERS = Number(process.env.WORKERS ?? 2)
 const CONNECTIONS = 50
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 
-process.env.PM2_HOME = mkdtempSync(path.join(os.tmpdir(), 'corral-pm2-'))
-const { default: pm2 } = await import('pm2')
-const pm2Call = (method, ...args) => new Promise((resolve, reject) => pm2[method](...args, (err, out) => err ? reject(err) : resolve(out)))
+const pm2 = await pm2Contender()
+const { withPm2 } = pm2
+const pm2Call = pm2.call
 
 async function reloadCount (adminPort) {
   const res = await fetch(`http://127.0.0.1:${adminPort}/supervisor`)
   return (await res.json()).reloads
-}
-
-async function withNode (file, env, fn) {
-  const port = await freePort()
-  const proc = startNode(file, { ...env, PORT: String(port), WORKERS: String(WORKERS) })
-  try {
-    await waitForHttp(port)
-    return await fn(port, proc)
-  } finally {
-    await proc.stop()
-  }
-}
-
-async function withPm2 (fn) {
-  const port = await freePort()
-  const name = `corral-bench-${port}`
-  await pm2Call('start', { script: app('single.mjs'), name, instances: WORKERS, exec_mode: 'cluster', env: { PORT: String(port) }, autorestart: true })
-  try {
-    await waitForHttp(port)
-    await sleep(500)
-    return await fn(port, name)
-  } finally {
-    await pm2Call('delete', name).catch(() => {})
-  }
 }
 
 /** Load for `seconds` while `reloads` runs after a second; counts every failure. */
@@ -63,7 +33,6 @@ async function reloadUnderLoad (port, reload) {
   return { requests: r.requests, failed: r.errors + r.non2xx, errors: r.errors, non2xx: r.non2xx, reloadMs }
 }
 
-await pm2Call('connect')
 try {
   const hit = (port) => load(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS })
   const contenders = {
@@ -114,9 +83,6 @@ try {
   })))
   writeResults('cluster-boot', { workers: WORKERS, connections: CONNECTIONS, rounds: ROUNDS, throughput, ratios, reloads })
 } finally {
-  // killDaemon's callback does not always come: bounded, then exit (PM2's client keeps handles open)
-  await Promise.race([pm2Call('killDaemon').catch(() => {}), sleep(5000)])
-  pm2.disconnect()
-  rmSync(process.env.PM2_HOME, { recursive: true, force: true })
+  await pm2.close()
 }
 process.exit(0)

@@ -5,52 +5,20 @@
 // a new connection per request. Also how evenly new connections spread over
 // the workers, and failed requests across two reloads under new-connection
 // load for each cluster-boot mode. Run under each Node version by run.mjs.
-import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { reusePortSupported } from '@corral/cluster-boot'
 import { DURATION, printTable, ratio, writeResults } from './lib/load.mjs'
-import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
+import { app, pm2Contender, withNode, WORKERS } from './lib/contenders.mjs'
+import { freePort, sleep } from './lib/process.mjs'
 import { ensureWrk, wrk } from './lib/wrk.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const app = (name) => path.join(here, 'apps', name)
-const WORKERS = Number(process.env.WORKERS ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const SPREAD_REQUESTS = 2000
 const major = Number(process.versions.node.split('.')[0])
 
 ensureWrk()
-process.env.PM2_HOME = mkdtempSync(path.join(os.tmpdir(), 'corral-pm2-'))
-const { default: pm2 } = await import('pm2')
-const pm2Call = (method, ...args) => new Promise((resolve, reject) => pm2[method](...args, (err, out) => err ? reject(err) : resolve(out)))
-
-async function withNode (file, env, fn) {
-  const port = await freePort()
-  const proc = startNode(file, { ...env, PORT: String(port), WORKERS: String(WORKERS) })
-  try {
-    await waitForHttp(port)
-    await sleep(300)
-    return await fn(port, proc)
-  } finally {
-    await proc.stop()
-  }
-}
-
-async function withPm2 (fn) {
-  const port = await freePort()
-  const name = `corral-bench-${port}`
-  await pm2Call('start', { script: app('single.mjs'), name, instances: WORKERS, exec_mode: 'cluster', env: { PORT: String(port) }, autorestart: true })
-  try {
-    await waitForHttp(port)
-    await sleep(500)
-    return await fn(port)
-  } finally {
-    await pm2Call('delete', name).catch(() => {})
-  }
-}
+const pm2 = await pm2Contender()
+const { withPm2 } = pm2
 
 /** Requests on new connections, 10 at a time: the share each worker answered. */
 async function spread (port) {
@@ -106,7 +74,6 @@ const workloads = {
   newConnection: { name: 'a new connection per request, 50 at a time', newConnections: true }
 }
 
-await pm2Call('connect')
 try {
   const runs = {}
   for (const [w, workload] of Object.entries(workloads)) {
@@ -143,8 +110,6 @@ try {
 
   writeResults(`scheduling-node${major}`, { workers: WORKERS, rounds: ROUNDS, modes, throughput, spreads, reloads })
 } finally {
-  await Promise.race([pm2Call('killDaemon').catch(() => {}), sleep(5000)])
-  pm2.disconnect()
-  rmSync(process.env.PM2_HOME, { recursive: true, force: true })
+  await pm2.close()
 }
 process.exit(0)
