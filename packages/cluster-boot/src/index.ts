@@ -1,6 +1,6 @@
 export { boot, reusePortSupported } from './boot.js'
 export { Supervisor } from './supervisor.js'
-export type { ExitInfo, ReloadResult, ReplaceReason, SupervisorState } from './supervisor.js'
+export type { ExitInfo, ReloadResult, ReplaceReason, SlotState, SlotStatus, SupervisorState } from './supervisor.js'
 export { WorkerRecord } from './worker-record.js'
 export type { WorkerState, WorkerStats } from './worker-record.js'
 export { workerContext } from './worker-context.js'
