@@ -1,15 +1,10 @@
 // Starting and stopping the servers under test.
 import { spawn } from 'node:child_process'
 import http from 'node:http'
-import net from 'node:net'
+import { sleep } from '../../test/helpers/index.js'
 
-export function freePort () {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// one freePort and one sleep for the tests and the benchmarks
+export { freePort, sleep } from '../../test/helpers/index.js'
 
 function ping (port, path) {
   return new Promise((resolve) => {
