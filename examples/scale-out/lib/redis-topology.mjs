@@ -62,7 +62,8 @@ class Node {
   }
 }
 
-const BASE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
+// a replica's first full sync starts at once (Redis 7 waits 5 s for more replicas to share a diskless one)
+const BASE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--repl-diskless-sync-delay', '0']
 
 /** 3 masters and 3 replicas, `cluster-node-timeout` 2 s: a failover takes a few seconds. */
 export async function startRedisCluster ({ masters = 3, replicas = 1, nodeTimeout = 2000 } = {}) {
@@ -159,6 +160,11 @@ export async function startRedisSentinel ({ name = 'corral', downAfter = 2000 } 
       const seen = await Promise.all(sentinels.map((s) => redisCommand(s.port, 'SENTINEL', 'REPLICAS', name).catch(() => [])))
       return seen.every((r) => r.length === 2)
     }, { timeout: 30_000, message: 'every sentinel sees both replicas' })
+    // a replica still in its handshake holds nothing: a failover then would lose every key
+    await waitFor(async () => {
+      const roles = await Promise.all(replicas.map((n) => redisCommand(n.port, 'ROLE')))
+      return roles.every(([, , , state]) => state === 'connected')
+    }, { timeout: 30_000, message: 'both replicas in sync with the master' })
   } catch (err) {
     await close()
     throw err
