@@ -155,11 +155,13 @@ export class MetricsAggregator {
     if (entry !== undefined && result.snapshot.seq <= entry.snapshot.seq) return this.drop('stale', worker, `seq ${result.snapshot.seq}`)
     this.received++
     const lag = lagMaxOf(result.snapshot)
+    const now = this.now()
     this.entries.set(worker, {
       worker,
       snapshot: result.snapshot,
-      receivedAt: this.now(),
-      gap: entry === undefined ? 0 : Math.max(0, result.snapshot.at - entry.snapshot.at),
+      receivedAt: now,
+      // timed by the primary's clock: a worker's own `at` could claim any interval and never look silent
+      gap: entry === undefined ? 0 : now - entry.receivedAt,
       peak: Math.max(entry?.peak ?? 0, lag),
       samplePeak: Math.max(entry?.samplePeak ?? 0, lag),
       diedAt: entry?.diedAt

@@ -170,3 +170,18 @@ test('a worker that pushes every 5 s is not unresponsive after 4 s, only after t
   history.sample()
   t.same(history.view().markers.map((m) => m.kind), ['unresponsive'], 'after 15 s')
 })
+
+test('a worker cannot hide by claiming a long push interval: the gap is timed by the primary', async (t) => {
+  const { c, records, aggregator, history } = setup(t)
+  const w = record(0, 1)
+  records.push(w)
+  let seq = 0
+  // pushes 1 s apart that claim to be an hour apart
+  const push = () => aggregator.receive({ v: 1, seq: ++seq, at: c.now() + seq * 3_600_000, requests: 0, errors: 0, inFlight: 0, truncated: 0, m: [] }, w)
+  push()
+  c.advance(1000)
+  push()
+  c.advance(4000)
+  history.sample()
+  t.same(history.view().markers.map((m) => m.kind), ['unresponsive'], 'silent after 4 s, as any worker that pushes every second')
+})
