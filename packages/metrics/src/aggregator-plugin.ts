@@ -11,6 +11,7 @@ import { processMetrics } from './process-metrics.js'
 import { NAMESPACE } from './snapshot.js'
 import { supervisorMetrics } from './supervisor-metrics.js'
 import { aggregatorMetrics } from './aggregator-metrics.js'
+import { embeddedStoreMetrics } from './embedded-store-metrics.js'
 import { workersView, type WorkersView } from './workers-view.js'
 import { History, type HistoryView } from './history.js'
 
@@ -90,6 +91,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   }
   supervisorMetrics(registry, supervisor, aggregator)
   aggregatorMetrics(registry, supervisor, aggregator)
+  embeddedStoreMetrics(registry, admin)
 
   const metrics = async (contentType: ContentType = Registry.PROMETHEUS_CONTENT_TYPE): Promise<string> => {
     const own = await registry.getMetricsAsJSON() as unknown as MetricJSON[]

@@ -401,3 +401,42 @@ test('the dashboard shows the machine\'s readiness from @corral/health\'s route,
     t.match((await admin.inject('/dashboard')).body, expected, JSON.stringify(opts))
   }
 })
+
+test('the embedded store\'s entries, bytes and evictions are exposed when @corral/redis-session hosts one on the admin instance', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  const admin = Fastify()
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  await admin.register(metricsAggregator, { primaryMetrics: false })
+  t.teardown(() => admin.close())
+  // decorated after the aggregator is registered, as the example app orders them: read at scrape time
+  const sessions = { size: 3, bytes: 900, evictions: 0 }
+  admin.decorate('embeddedStore', { sessions, cache: { size: 1, bytes: 50, evictions: 2 } })
+  let out = (await admin.inject('/metrics')).body
+  t.equal(sample(out, 'corral_embedded_store_entries', { kind: 'sessions' }), 3)
+  t.equal(sample(out, 'corral_embedded_store_bytes', { kind: 'cache' }), 50)
+  t.equal(sample(out, 'corral_embedded_store_evictions_total', { kind: 'cache' }), 2)
+  sessions.evictions = 5
+  out = (await admin.inject('/metrics')).body
+  t.equal(sample(out, 'corral_embedded_store_evictions_total', { kind: 'sessions' }), 5, 'evicted sessions: users logged out')
+})
+
+test('without an embedded store there are no embedded-store series', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  const admin = Fastify()
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  await admin.register(metricsAggregator, { primaryMetrics: false })
+  t.teardown(() => admin.close())
+  t.notMatch((await admin.inject('/metrics')).body, /corral_embedded_store_entries\{/)
+})
+
+test('an embedded store with one part only exposes that part', async (t) => {
+  const quiet = { error () {}, warn () {}, info () {} }
+  const admin = Fastify()
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('embeddedStore', { sessions: { size: 1, bytes: 10, evictions: 0 } })
+  await admin.register(metricsAggregator, { primaryMetrics: false })
+  t.teardown(() => admin.close())
+  const out = (await admin.inject('/metrics')).body
+  t.equal(sample(out, 'corral_embedded_store_entries', { kind: 'sessions' }), 1)
+  t.notMatch(out, /kind="cache"/)
+})
