@@ -4,6 +4,8 @@ export type { ExitInfo, ReloadResult, ReplaceReason, SlotState, SlotStatus, Supe
 export { WorkerRecord } from './worker-record.js'
 export type { WorkerState, WorkerStats } from './worker-record.js'
 export { workerContext } from './worker-context.js'
+export { eventLoopMonitor, SAMPLE_MS, STALL_MS } from './event-loop-monitor.js'
+export type { EventLoopMonitor, EventLoopReader, EventLoopReading } from './event-loop-monitor.js'
 export type { WorkerContext, ReadinessCheck } from './worker-context.js'
 export { PrimaryBus } from './primary-bus.js'
 export { WorkerBus } from './worker-bus.js'

@@ -1,31 +1,26 @@
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { eventLoopMonitor } from './event-loop-monitor.js'
 import type { WorkerStats } from './worker-record.js'
 
 const NUMERIC_FIELDS = ['rss', 'heapUsed', 'heapTotal', 'eventLoopDelay', 'eventLoopDelayMax', 'eventLoopUtilization'] as const
 
 /**
- * Samples what a worker reports each `statsInterval`. The delay histogram is
- * reset after each report, so the max is the worst stall since the last one:
- * a stall between two reports is never lost.
+ * Samples what a worker reports each `statsInterval`, from the process's one
+ * event-loop monitor: the mean and the worst delay since the last report,
+ * so a stall between two reports is never lost.
  */
 export function statsSampler (): () => WorkerStats {
-  const delay = monitorEventLoopDelay({ resolution: 10 })
-  delay.enable()
-  let elu = performance.eventLoopUtilization()
+  const loop = eventLoopMonitor().reader()
   return () => {
     const memory = process.memoryUsage()
-    const nextElu = performance.eventLoopUtilization()
-    const stats: WorkerStats = {
+    const { meanDelay, maxDelay, utilization } = loop.read()
+    return {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
-      eventLoopDelay: Number.isFinite(delay.mean) ? delay.mean / 1e6 : 0,
-      eventLoopDelayMax: delay.count > 0 ? delay.max / 1e6 : 0,
-      eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization
+      eventLoopDelay: meanDelay,
+      eventLoopDelayMax: maxDelay,
+      eventLoopUtilization: utilization
     }
-    elu = nextElu
-    delay.reset()
-    return stats
   }
 }
 

@@ -1,13 +1,10 @@
 import { performance } from 'node:perf_hooks'
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client'
 import type { DefaultMetricsOptions } from './options.js'
-import { STALL_MS, StallSampler } from './stall-sampler.js'
+import { eventLoopMonitor, SAMPLE_MS, STALL_MS } from '@corral/cluster-boot'
 
 /** The name of the longest event-loop delay since the last collection, without the prefix. */
 export const LAG_MAX = 'nodejs_eventloop_lag_max_seconds'
-
-/** ms between two ticks of the stall timer */
-const STALL_TIMER_MS = 20
 
 /**
  * prom-client's process metrics (CPU, memory, heap, handles, event-loop
@@ -20,7 +17,7 @@ const STALL_TIMER_MS = 20
  * which the primary keeps per worker (a `worker` label) instead of merging.
  * `labels` are put on every series (the primary's own: worker="primary").
  */
-export function processMetrics (registry: Registry, opts: DefaultMetricsOptions, labels: Record<string, string> = {}): StallSampler {
+export function processMetrics (registry: Registry, opts: DefaultMetricsOptions, labels: Record<string, string> = {}): { stop: () => void } {
   const prefix = opts.prefix ?? ''
   const labelNames = Object.keys(labels)
   // only prom-client's own: gauges of the app's registry keep their aggregator
@@ -32,7 +29,9 @@ export function processMetrics (registry: Registry, opts: DefaultMetricsOptions,
     if (!before.has(metric) && (metric as unknown as { type: string }).type === 'gauge') (metric as unknown as { aggregator: string }).aggregator = 'average'
   }
 
-  const stalls = new StallSampler(STALL_TIMER_MS)
+  // the process's one event-loop sampler, shared with cluster-boot's stats and @corral/health
+  const monitor = eventLoopMonitor()
+  const loop = monitor.reader()
   let last = performance.eventLoopUtilization()
   // eslint-disable-next-line no-new
   new Gauge({
@@ -50,11 +49,11 @@ export function processMetrics (registry: Registry, opts: DefaultMetricsOptions,
   // eslint-disable-next-line no-new
   new Gauge({
     name: `${prefix}${LAG_MAX}`,
-    help: `The longest event-loop delay since the last collection (how late a ${STALL_TIMER_MS} ms timer fired), in seconds.`,
+    help: `The longest event-loop delay since the last collection (how late a ${SAMPLE_MS} ms timer fired), in seconds.`,
     registers: [registry],
     labelNames,
     aggregator: 'average',
-    collect () { this.set(labels, stalls.takeLongest() / 1000) }
+    collect () { this.set(labels, loop.read().maxDelay / 1000) }
   })
   // eslint-disable-next-line no-new
   new Counter({
@@ -64,7 +63,7 @@ export function processMetrics (registry: Registry, opts: DefaultMetricsOptions,
     labelNames,
     collect () {
       this.reset()
-      this.inc(labels, stalls.stalledSeconds)
+      this.inc(labels, monitor.stalledSeconds)
     }
   })
   // eslint-disable-next-line no-new
@@ -75,8 +74,8 @@ export function processMetrics (registry: Registry, opts: DefaultMetricsOptions,
     labelNames,
     collect () {
       this.reset()
-      this.inc(labels, stalls.stalls)
+      this.inc(labels, monitor.stalls)
     }
   })
-  return stalls
+  return { stop: () => loop.close() }
 }

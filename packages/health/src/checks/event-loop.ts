@@ -1,5 +1,6 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import type { CheckDefinition } from '../check.js'
+import { eventLoopMonitor } from '@corral/cluster-boot'
 import { ThresholdError } from '../errors.js'
 
 export interface EventLoopThresholds {
@@ -10,45 +11,35 @@ export interface EventLoopThresholds {
   critical?: boolean
 }
 
-const SAMPLE_MS = 20
 // a shorter window says little (start-up alone keeps a loop busy)
 const MIN_WINDOW_MS = 1000
 
 /**
- * Event-loop delay (the worst lag of a 20 ms timer since the last run) and
- * utilisation. A loop that stays saturated makes the instance not ready, so
- * the balancer sends its work elsewhere; liveness stays untouched. `stop()`
- * ends the sampling.
+ * Event-loop delay (the worst since the last run) and utilisation, from the
+ * process's one event-loop monitor (cluster-boot's, shared with its worker
+ * stats and @corral/metrics). A loop that stays saturated makes the instance
+ * not ready, so the balancer sends its work elsewhere; liveness stays
+ * untouched. `stop()` ends this check's reading.
  */
 export function eventLoopCheck (thresholds: EventLoopThresholds = {}): CheckDefinition & { stop: () => void } {
   const maxDelay = thresholds.maxDelay ?? 1000
   const maxUtilization = thresholds.maxUtilization ?? 0.98
-  // a timer of our own: perf_hooks' histogram drops the first sample after a reset, and so the block that follows one
-  let expected = performance.now() + SAMPLE_MS
-  let worst = 0
-  const timer = setInterval(() => {
-    const now = performance.now()
-    worst = Math.max(worst, now - expected)
-    expected = now + SAMPLE_MS
-  }, SAMPLE_MS)
-  timer.unref()
+  const loop = eventLoopMonitor().reader()
   let window: EventLoopUtilization = performance.eventLoopUtilization()
   let utilization = 0
   return {
     critical: thresholds.critical ?? true,
     measurement: 'utilization',
-    stop: () => clearInterval(timer),
+    stop: () => loop.close(),
     check: async () => {
-      // the lag of a sample due now counts too
-      const delay = Math.max(worst, performance.now() - expected)
-      worst = 0
+      const delay = loop.read().maxDelay
       const now = performance.eventLoopUtilization()
       const elapsed = performance.eventLoopUtilization(now, window)
       if (elapsed.idle + elapsed.active >= MIN_WINDOW_MS) {
         utilization = elapsed.utilization
         window = now
       }
-      const observed = { delayMaxMs: Math.round(Math.max(delay, 0) * 10) / 10, utilization: Math.round(utilization * 1000) / 1000 }
+      const observed = { delayMaxMs: Math.round(delay * 10) / 10, utilization: Math.round(utilization * 1000) / 1000 }
       if (delay > maxDelay) throw new ThresholdError(`event-loop delay ${observed.delayMaxMs} ms is over ${maxDelay} ms`)
       if (utilization > maxUtilization) throw new ThresholdError(`event-loop utilisation ${observed.utilization} is over ${maxUtilization}`)
       return { observedValue: observed }
