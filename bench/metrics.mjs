@@ -3,7 +3,7 @@
 //     fastify-metrics (both with process metrics and RED metrics per route),
 //     and two empty hooks (onRequest, onResponse: the floor of any plugin that
 //     measures requests with Fastify's hooks);
-//  2. scrape latency p50/p99 with 4 workers, one of them blocking 2 s at a
+//  2. scrape latency p50/p99 with 8 workers, one of them blocking 2 s at a
 //     time: prom-client's AggregatorRegistry on raw node:cluster (asks every
 //     worker at scrape time) against cluster-boot + @corral/metrics (serves the
 //     snapshots workers pushed);
@@ -20,7 +20,8 @@ import { DURATION, load, printTable, ratio, writeResults } from './lib/load.mjs'
 import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
 
 const self = fileURLToPath(import.meta.url)
-const CLUSTER_WORKERS = 4
+// the issue asks for 8 (on 2 cores: 8 processes share them, which only makes the blocked one harder to hide)
+const CLUSTER_WORKERS = Number(process.env.SCRAPE_WORKERS ?? 8)
 const BLOCK_MS = 2000
 const SCRAPES = Math.max(10, DURATION * 4)
 // many short runs in alternating order: this machine's speed drifts within a
