@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs'
+import { test } from 'tap'
+import { freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { fixture } from './fixtures/cluster.js'
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const ready = (l) => l.msg === 'all workers ready'
+
+// a zombie nobody reaps (re-parented to a pid 1 that does not wait) has exited too
+function alive (pid) {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+async function startUnderParent (t, extra = []) {
+  const port = await freePort()
+  // the launcher stands for npm/pnpm: it never passes SIGTERM on
+  const parent = spawnNode(fixture('cli-parent.mjs'), { args: [cli, 'start', fixture('cli-app.mjs'), '-i', '2', '-p', String(port), ...extra] })
+  const workers = new Set()
+  let primary
+  t.teardown(async () => {
+    for (const pid of [primary, ...workers]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL')
+    await parent.stop('SIGKILL')
+  })
+  primary = (await parent.waitForLine((l) => l.msg === 'launched')).pid
+  await parent.waitForLine(ready, 30_000)
+  await waitFor(async () => {
+    workers.add((await request(`http://127.0.0.1:${port}/`)).body.pid)
+    return workers.size === 2
+  }, { timeout: 20_000, message: 'both workers' })
+  return { parent, primary, workers: [...workers] }
+}
+
+test('the cluster stops when the process that started corral dies without passing SIGTERM on', async (t) => {
+  const { parent, primary, workers } = await startUnderParent(t)
+  parent.child.kill('SIGKILL')
+  await waitFor(() => ![primary, ...workers].some(alive), { timeout: 20_000, message: 'the primary and its workers to exit' })
+  t.ok(parent.lines.some((l) => l.msg === 'stopping: draining workers' && l.reason === 'SIGTERM'), 'by a graceful drain')
+  t.match(parent.stderr, 'the process that started corral is gone: stopping')
+})
+
+test('--no-parent-watch keeps the cluster running when its parent dies', async (t) => {
+  const { parent, primary, workers } = await startUnderParent(t, ['--no-parent-watch'])
+  parent.child.kill('SIGKILL')
+  await parent.exited
+  // the watch polls every second: three polls would have seen it
+  await sleep(3000)
+  t.ok([primary, ...workers].every(alive), 'primary and workers still run')
+  process.kill(primary, 'SIGTERM')
+  await waitFor(() => ![primary, ...workers].some(alive), { timeout: 20_000, message: 'the primary to stop on SIGTERM' })
+})
+
+test('corral start runs a TypeScript entry', async (t) => {
+  const port = await freePort()
+  const proc = spawnNode(cli, { args: ['start', fixture('cli-app.ts'), '-i', '1', '-p', String(port)] })
+  t.teardown(() => proc.stop('SIGTERM'))
+  await proc.waitForLine(ready, 30_000)
+  t.match((await request(`http://127.0.0.1:${port}/`)).body, { slot: 0, typed: 'typescript' })
+})
