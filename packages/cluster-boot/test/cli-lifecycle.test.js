@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { test } from 'tap'
 import { freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture } from './fixtures/cluster.js'
@@ -57,6 +60,33 @@ test('--no-parent-watch keeps the cluster running when its parent dies', async (
   process.kill(primary, 'SIGTERM')
   await waitFor(() => ![primary, ...workers].some(alive), { timeout: 20_000, message: 'the primary to stop on SIGTERM' })
 })
+
+for (const launcher of ['npm', 'pnpm']) {
+  const missing = spawnSync(launcher, ['--version']).status !== 0
+  test(`\`${launcher} start\` stopped with SIGTERM leaves no cluster behind`, { skip: missing && `${launcher} is not installed` }, async (t) => {
+    const port = await freePort()
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-launcher-'))
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'launched', private: true, scripts: { start: `node ${cli} start ${fixture('cli-app.mjs')} -i 2 -p ${port}` } }))
+    const child = spawn(launcher, ['start'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c })
+    const workers = new Set()
+    let primary
+    t.teardown(() => {
+      for (const pid of [primary, ...workers]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL')
+      if (child.exitCode === null) child.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    })
+    primary = Number((await waitFor(() => /primary pid (\d+)/.exec(stderr), { timeout: 30_000, message: 'the start line' }))[1])
+    await waitFor(async () => {
+      workers.add((await request(`http://127.0.0.1:${port}/`)).body.pid)
+      return workers.size === 2
+    }, { timeout: 30_000, message: 'both workers' })
+    child.kill('SIGTERM')
+    await waitFor(() => ![primary, ...workers].some(alive), { timeout: 20_000, message: 'the primary and its workers to exit' })
+    t.pass('primary and workers exited')
+  })
+}
 
 test('corral start runs a TypeScript entry', async (t) => {
   const port = await freePort()
