@@ -28,12 +28,13 @@ async function startUnderParent (t, extra = []) {
   // the launcher stands for npm/pnpm: it never passes SIGTERM on
   const parent = spawnNode(fixture('cli-parent.mjs'), { args: [cli, 'start', fixture('cli-app.mjs'), '-i', '2', '-p', String(port), ...extra] })
   const workers = new Set()
-  let primary
+  const started = new Set()
   t.teardown(async () => {
-    for (const pid of [primary, ...workers]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL')
+    for (const pid of [...started, ...workers]) if (alive(pid)) process.kill(pid, 'SIGKILL')
     await parent.stop('SIGKILL')
   })
-  primary = (await parent.waitForLine((l) => l.msg === 'launched')).pid
+  const primary = (await parent.waitForLine((l) => l.msg === 'launched')).pid
+  started.add(primary)
   await parent.waitForLine(ready, 30_000)
   await waitFor(async () => {
     workers.add((await request(`http://127.0.0.1:${port}/`)).body.pid)
@@ -71,13 +72,14 @@ for (const launcher of ['npm', 'pnpm']) {
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c })
     const workers = new Set()
-    let primary
+    const started = new Set()
     t.teardown(() => {
-      for (const pid of [primary, ...workers]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL')
+      for (const pid of [...started, ...workers]) if (alive(pid)) process.kill(pid, 'SIGKILL')
       if (child.exitCode === null) child.kill('SIGKILL')
       rmSync(dir, { recursive: true, force: true })
     })
-    primary = Number((await waitFor(() => /primary pid (\d+)/.exec(stderr), { timeout: 30_000, message: 'the start line' }))[1])
+    const primary = Number((await waitFor(() => /primary pid (\d+)/.exec(stderr), { timeout: 30_000, message: 'the start line' }))[1])
+    started.add(primary)
     await waitFor(async () => {
       workers.add((await request(`http://127.0.0.1:${port}/`)).body.pid)
       return workers.size === 2
