@@ -29,8 +29,8 @@ async function main (): Promise<void> {
     process.stdout.write(`${await run()}\n`)
     process.exit(0)
   } catch (err) {
-    const message = err instanceof ControlError ? err.message : (err as Error).message
-    process.stderr.write(`corral: ${message}\n`)
+    if (err instanceof ControlError && err.body !== undefined) process.stdout.write(`${err.body}\n`)
+    process.stderr.write(`corral: ${(err as Error).message}\n`)
     process.exit(1)
   }
 }

@@ -60,6 +60,20 @@ test('an invalid config value fails with the key and the file named', async (t) 
   t.teardown(() => typo.stop('SIGKILL'))
   t.equal((await typo.exited).code, 1)
   t.match(typo.stderr, `Invalid option "killtimeout" in ${file}`, 'an unknown key is named too')
+
+  writeFileSync(file, JSON.stringify({ name: 'api', entry: fixture('cli-app.mjs'), env_production: {} }))
+  const profile = spawnNode(cli, { args: ['start', file, '--env', 'prod'] })
+  t.teardown(() => profile.stop('SIGKILL'))
+  t.equal((await profile.exited).code, 1)
+  t.match(profile.stderr, `Invalid option "env_prod" in ${file}`, 'a profile no app has is an error')
+})
+
+test('corral start with no file and no config file in the directory says what it looked for', async (t) => {
+  const dir = tmpDir(t)
+  const proc = spawnNode(cli, { args: ['start'], cwd: dir })
+  t.teardown(() => proc.stop('SIGKILL'))
+  t.equal((await proc.exited).code, 1)
+  t.equal(proc.stderr, `corral: No app given and no corral.config.{js,mjs,cjs,json} or ecosystem.config.js in ${dir}: run \`corral start app.js\` or \`corral start -c <config>\`\n`)
 })
 
 test('a PM2 ecosystem.config.js starts, with its keys mapped and the unsupported ones named in one warning', async (t) => {

@@ -1,7 +1,11 @@
 import type { AdminTarget } from './parse.js'
 
-/** A failure to show as one line, with the exit code it means. */
-export class ControlError extends Error {}
+/** A failure to show as one line on stderr; the admin server's answer, when there is one, goes to stdout for scripts. */
+export class ControlError extends Error {
+  constructor (message: string, readonly body?: string) {
+    super(message)
+  }
+}
 
 /** One request to a running primary's admin server; the reason in one line when nothing answers. */
 export async function adminRequest (target: AdminTarget, method: 'GET' | 'POST', route: string): Promise<{ status: number, body: unknown }> {
@@ -19,7 +23,7 @@ export async function adminRequest (target: AdminTarget, method: 'GET' | 'POST',
   const text = await res.text()
   let body: unknown = text
   try { body = JSON.parse(text) } catch {}
-  if (res.status === 401) throw new ControlError(`the admin server at ${url} wants a token: pass --token or set CORRAL_ADMIN_TOKEN`)
-  if (res.status === 403 || res.status === 421) throw new ControlError(`the admin server at ${url} refused the request: ${(body as { message?: string }).message ?? text}`)
+  if (res.status === 401) throw new ControlError(`the admin server at ${url} wants a token: pass --token or set CORRAL_ADMIN_TOKEN`, text)
+  if (res.status === 403 || res.status === 421) throw new ControlError(`the admin server at ${url} refused the request: ${(body as { message?: string }).message ?? text}`, text)
   return { status: res.status, body }
 }

@@ -72,7 +72,7 @@ export async function describe (target: AdminTarget, json: boolean): Promise<str
 export async function reload (target: AdminTarget): Promise<string> {
   const { status, body } = await adminRequest(target, 'POST', '/reload')
   const text = JSON.stringify(body)
-  if (status !== 200) throw new ControlError(`reload failed (${status}): ${text}`)
+  if (status !== 200) throw new ControlError(`reload failed (${status}): ${text}`, text)
   return text
 }
 
@@ -80,6 +80,6 @@ export async function reload (target: AdminTarget): Promise<string> {
 export async function stop (target: AdminTarget): Promise<string> {
   const { status, body } = await adminRequest(target, 'POST', '/stop')
   if (status === 404) throw new ControlError(`the admin server at ${target.url} has no POST /stop: is it an older corral? send SIGTERM to the primary`)
-  if (status !== 200 && status !== 202) throw new ControlError(`stop failed (${status}): ${JSON.stringify(body)}`)
+  if (status !== 200 && status !== 202) throw new ControlError(`stop failed (${status}): ${JSON.stringify(body)}`, JSON.stringify(body))
   return JSON.stringify(body)
 }

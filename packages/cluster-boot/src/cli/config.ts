@@ -106,6 +106,10 @@ export async function loadConfig (file: string, profile: string | undefined): Pr
   const list = raw !== null && typeof raw === 'object' && 'apps' in raw ? (raw as { apps: unknown }).apps : raw
   const apps = Array.isArray(list) ? list : [list]
   if (apps.length === 0) invalid(file, 'apps', 'at least one app', list)
+  if (profile !== undefined && !apps.some((a) => a !== null && typeof a === 'object' && `env_${profile}` in a)) {
+    // a profile no app knows is a typo worth failing on: production without its settings is a bad surprise
+    invalid(file, `env_${profile}`, `an env_${profile} block in at least one app for --env ${profile}`, undefined)
+  }
   const ignored = new Set<string>()
   const dir = path.dirname(file)
   const listed = Array.isArray(list)
@@ -136,10 +140,6 @@ function readApp (file: string, dir: string, pm2: boolean, app: unknown, index: 
     }
   }
   const profileKey = profile === undefined ? undefined : `env_${profile}`
-  if (profileKey !== undefined && src[profileKey] === undefined && !Object.keys(src).some((k) => k.startsWith('env_'))) {
-    // a profile the file does not know is worth failing on: production without its settings is a bad surprise
-    invalid(file, `${prefix}${profileKey}`, `an env_${profile} object for --env ${profile}`, undefined)
-  }
   const env = { ...toEnv(file, `${prefix}env`, values.env?.value), ...(profileKey === undefined ? {} : toEnv(file, `${prefix}${profileKey}`, src[profileKey])) }
 
   const name = values.name?.value ?? (values.entry === undefined ? 'app' : path.basename(String(values.entry.value)).replace(/\.[cm]?[jt]s$/, ''))

@@ -3,6 +3,7 @@ import cluster from 'node:cluster'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { boot } from '../boot.js'
+import { ConfigNotFoundError, InvalidOptionError } from '../errors.js'
 import { resolveOptions, type AppFactory, type BootOptions, type Scheduling } from '../options.js'
 import { findConfig, isConfigFile, loadConfig, type AppConfig } from './config.js'
 import { watchParent } from './parent-watch.js'
@@ -11,8 +12,6 @@ import { typeScriptExecArgv } from './typescript.js'
 
 type StartCommand = Extract<Command, { command: 'start' }>
 
-/** A start that cannot go on, shown as one line, exit 1. */
-export class StartError extends Error {}
 
 export const base = (): string => process.env.CORRAL_CLI_CWD ?? process.cwd()
 
@@ -50,13 +49,13 @@ async function apps (cmd: StartCommand): Promise<AppConfig[]> {
     return [{ name, entry: cmd.file, cwd: base(), options: {} }]
   }
   const file = cmd.config ?? cmd.file ?? findConfig(base())
-  if (file === undefined) throw new StartError(`no app given and no corral.config.{js,mjs,cjs,json} or ecosystem.config.js in ${base()}: run \`corral start app.js\` or \`corral start -c <config>\``)
+  if (file === undefined) throw new ConfigNotFoundError(base())
   const config = await loadConfig(file, cmd.profile)
   if (config.ignored.length > 0 && cluster.isPrimary) say(`${file}: ignoring PM2 keys Corral does not support: ${config.ignored.join(', ')}`)
   let list = config.apps
   if (cmd.only !== undefined) {
     list = list.filter((a) => a.name === cmd.only)
-    if (list.length === 0) throw new StartError(`${file} has no app named ${JSON.stringify(cmd.only)} (apps: ${config.apps.map((a) => a.name).join(', ')})`)
+    if (list.length === 0) throw new InvalidOptionError('--only', `the name of an app in ${file} (${config.apps.map((a) => a.name).join(', ')})`, JSON.stringify(cmd.only))
   }
   if (cmd.name !== undefined && list.length === 1) list[0].name = cmd.name
   return list

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
+import { TypeScriptUnavailableError } from '../errors.js'
 
-/** Thrown when a .ts entry cannot run: no type stripping in this Node and no tsx. */
-export class TypeScriptUnavailableError extends Error {}
 
 function nodeStrips (version = process.versions.node): boolean {
   const [major, minor] = version.split('.').map(Number)
@@ -25,5 +24,5 @@ export function typeScriptExecArgv (entry: string, execArgv = process.execArgv):
     } catch {}
   }
   if (nodeStrips()) return execArgv.includes('--experimental-strip-types') ? [] : ['--experimental-strip-types']
-  throw new TypeScriptUnavailableError(`${entry} is TypeScript: Node ${process.versions.node} cannot strip types (Node >= 22.6 can), and tsx is not installed. Install it next to the app (npm i -D tsx) or start the compiled .js`)
+  throw new TypeScriptUnavailableError(entry, process.versions.node)
 }
