@@ -92,6 +92,16 @@ test('a PM2 ecosystem.config.js starts, with its keys mapped and the unsupported
   t.equal((await proc.exited).code, 0)
 })
 
+test('a CommonJS ecosystem.config.js in an ES module package is refused with the rename to make', async (t) => {
+  const dir = tmpDir(t)
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
+  writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'x', script: ${JSON.stringify(fixture('cli-app.mjs'))} }] }\n`)
+  const proc = spawnNode(cli, { args: ['start'], cwd: dir })
+  t.teardown(() => proc.stop('SIGKILL'))
+  t.equal((await proc.exited).code, 1)
+  t.equal(proc.stderr, `corral: ${path.join(dir, 'ecosystem.config.js')} uses CommonJS (module.exports) inside an ES module package: rename it ecosystem.config.cjs\n`)
+})
+
 test('a config file with two apps starts one primary per app and stops both on SIGTERM', async (t) => {
   const dir = tmpDir(t)
   const [portA, portB] = [await freePort(), await freePort()]

@@ -52,7 +52,12 @@ test('list, status, describe, restart and stop drive a running app from a second
   t.match(described.stdout, /workers:\s+2 ready of 2 slots/)
   t.match(described.stdout, /SLOT\s+STATUS\s+CRASHES/)
 
-  const restarted = await corral(['restart', ...admin])
+  const wrong = await corral(['reload', 'billing', ...admin])
+  t.equal(wrong.code, 1, 'a name that is not the app at that port: nothing done')
+  t.equal(wrong.stderr, `corral: the app at http://127.0.0.1:${adminPort} is "shop", not "billing": check --admin-port\n`)
+  t.same(await pidsOf(port, 2), before, 'no worker replaced')
+
+  const restarted = await corral(['restart', 'shop', ...admin])
   t.equal(restarted.code, 0, 'restart is a rolling reload')
   t.match(JSON.parse(restarted.stdout), { ok: true, replaced: [0, 1] })
   const after = await pidsOf(port, 2)

@@ -35,7 +35,11 @@ async function state (target: AdminTarget): Promise<State> {
   if (status !== 200 || body === null || typeof body !== 'object' || !Array.isArray((body as State).workers)) {
     throw new ControlError(`the admin server at ${target.url} answered ${status} to GET /supervisor, not a supervisor state`)
   }
-  return body as State
+  const s = body as State
+  if (target.name !== undefined && s.name !== target.name) {
+    throw new ControlError(`the app at ${target.url} is ${s.name === undefined ? 'unnamed' : JSON.stringify(s.name)}, not ${JSON.stringify(target.name)}: check --admin-port`)
+  }
+  return s
 }
 
 export async function list (target: AdminTarget, json: boolean): Promise<string> {
@@ -70,6 +74,7 @@ export async function describe (target: AdminTarget, json: boolean): Promise<str
 
 /** Rolling reload; throws when a replacement never became ready. */
 export async function reload (target: AdminTarget): Promise<string> {
+  if (target.name !== undefined) await state(target)
   const { status, body } = await adminRequest(target, 'POST', '/reload')
   const text = JSON.stringify(body)
   if (status !== 200) throw new ControlError(`reload failed (${status}): ${text}`, text)
@@ -78,6 +83,7 @@ export async function reload (target: AdminTarget): Promise<string> {
 
 /** Drains every worker and stops the primary; resolves once it said it stopped. */
 export async function stop (target: AdminTarget): Promise<string> {
+  if (target.name !== undefined) await state(target)
   const { status, body } = await adminRequest(target, 'POST', '/stop')
   if (status === 404) throw new ControlError(`the admin server at ${target.url} has no POST /stop: is it an older corral? send SIGTERM to the primary`)
   if (status !== 200 && status !== 202) throw new ControlError(`stop failed (${status}): ${JSON.stringify(body)}`, JSON.stringify(body))

@@ -58,17 +58,25 @@ const PM2_SILENT = new Set(['exec_mode', 'wait_ready', 'autorestart', 'shutdown_
 
 const BOOT_TO_KEY: Record<string, string> = { workers: 'instances', 'admin.port': 'admin.port' }
 
+/** The "type" of the package.json nearest to `dir`, as Node reads it for a .js file. */
+function packageType (dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const json = path.join(d, 'package.json')
+    if (existsSync(json)) {
+      try { return (JSON.parse(readFileSync(json, 'utf8')) as { type?: string }).type } catch { return undefined }
+    }
+    if (path.dirname(d) === d) return undefined
+  }
+}
+
 async function readModule (file: string, pm2: boolean): Promise<unknown> {
   if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'))
-  if (pm2 || file.endsWith('.cjs')) {
-    // PM2 ecosystem files are CommonJS (module.exports = { apps })
-    try {
-      return createRequire(file)(file)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err
-    }
-  }
   try {
+    // PM2 ecosystem files are CommonJS (module.exports = { apps }); require() of a file Node
+    // takes for ESM can hang under loader hooks (Node 20), so only a CommonJS file is required
+    if (file.endsWith('.cjs') || (pm2 && file.endsWith('.js') && packageType(path.dirname(file)) !== 'module')) {
+      return createRequire(file)(file)
+    }
     const mod = await import(pathToFileURL(file).href) as { default?: unknown }
     return mod.default ?? mod
   } catch (err) {

@@ -35,6 +35,8 @@ export type Command =
 export interface AdminTarget {
   url: string
   token: string | undefined
+  /** `corral reload api`: the app the admin server must belong to, so a wrong port does not hit another app */
+  name?: string
 }
 
 const CONTROL: Record<string, 'list' | 'describe' | 'reload' | 'stop'> = {
@@ -121,7 +123,8 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv = process.env):
     command: control,
     admin: {
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-      token: values.token ?? nonEmpty(env.CORRAL_ADMIN_TOKEN)
+      token: values.token ?? nonEmpty(env.CORRAL_ADMIN_TOKEN),
+      ...(rest[0] === undefined ? {} : { name: rest[0] })
     },
     json: values.json === true
   }
