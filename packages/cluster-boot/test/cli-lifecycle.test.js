@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
@@ -96,4 +96,24 @@ test('corral start runs a TypeScript entry', async (t) => {
   t.teardown(() => proc.stop('SIGTERM'))
   await proc.waitForLine(ready, 30_000)
   t.match((await request(`http://127.0.0.1:${port}/`)).body, { slot: 0, typed: 'typescript' })
+})
+
+const [major, minor] = process.versions.node.split('.').map(Number)
+test('a TypeScript entry with no tsx and no type stripping in Node fails with one line saying what to install', { skip: (major > 22 || (major === 22 && minor >= 6)) && 'this Node strips types' }, async (t) => {
+  // cluster-boot as an app without tsx installs it: its dist and its dependencies, no tsx anywhere up the tree
+  // (and no NODE_PATH or NODE_OPTIONS from tap, through which tsx would be found)
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-no-tsx-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const pkg = path.join(dir, 'node_modules', '@corral', 'cluster-boot')
+  mkdirSync(path.join(dir, 'node_modules', '@fastify'), { recursive: true })
+  cpSync(new URL('../dist', import.meta.url).pathname, path.join(pkg, 'dist'), { recursive: true })
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@corral/cluster-boot', type: 'module' }))
+  const here = new URL('../node_modules/', import.meta.url).pathname
+  for (const dep of ['fastify', 'pino', 'fastify-plugin', '@fastify/error']) symlinkSync(realpathSync(path.join(here, dep)), path.join(dir, 'node_modules', dep))
+  const entry = path.join(dir, 'app.ts')
+  writeFileSync(entry, 'export default function app (): unknown { return null }\n')
+  const proc = spawnNode(path.join(pkg, 'dist', 'cli.js'), { args: ['start', entry, '-i', '1'], cwd: dir, env: { NODE_OPTIONS: '', NODE_PATH: '' } })
+  t.teardown(() => proc.stop('SIGKILL'))
+  t.equal((await proc.exited).code, 1)
+  t.equal(proc.stderr, `corral: ${entry} is TypeScript: Node ${process.versions.node} cannot strip types (Node >= 22.6 can) and tsx is not installed: install it next to the app (npm i -D tsx) or start the compiled .js\n`)
 })

@@ -69,11 +69,11 @@ export async function start (cmd: StartCommand): Promise<void> {
   if (cluster.isPrimary) {
     // read once here for the first lines; boot() checks them again and throws the same error
     const resolved = resolveOptions(options)
+    const execArgv = typeScriptExecArgv(app.entry)
     process.env.CORRAL_NAME = app.name
     // workers run this CLI again with the same arguments: their relative paths mean the directory we started in
     process.env.CORRAL_CLI_CWD ??= process.cwd()
     if (app.cwd !== process.cwd()) process.chdir(app.cwd)
-    const execArgv = typeScriptExecArgv(app.entry)
     if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
     const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
     say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${resolved.admin === false ? '' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`}`)
