@@ -12,7 +12,6 @@ import { typeScriptExecArgv } from './typescript.js'
 
 type StartCommand = Extract<Command, { command: 'start' }>
 
-
 export const base = (): string => process.env.CORRAL_CLI_CWD ?? process.cwd()
 
 const say = (line: string): void => { process.stderr.write(`corral: ${line}\n`) }

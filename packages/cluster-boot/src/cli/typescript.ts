@@ -2,7 +2,6 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { TypeScriptUnavailableError } from '../errors.js'
 
-
 function nodeStrips (version = process.versions.node): boolean {
   const [major, minor] = version.split('.').map(Number)
   return major > 22 || (major === 22 && minor >= 6)
