@@ -102,6 +102,17 @@ test('a CommonJS ecosystem.config.js in an ES module package is refused with the
   t.equal(proc.stderr, `corral: ${path.join(dir, 'ecosystem.config.js')} uses CommonJS (module.exports) inside an ES module package: rename it ecosystem.config.cjs\n`)
 })
 
+test('--admin-port moves the config file\'s admin server and keeps its other settings', async (t) => {
+  const dir = tmpDir(t)
+  const [port, adminPort] = [await freePort(), await freePort()]
+  writeFileSync(path.join(dir, 'corral.config.json'), JSON.stringify({ name: 'api', entry: fixture('cli-app.mjs'), instances: 1, port, admin: { port: 1, allowedHosts: ['admin.internal'] } }))
+  const proc = spawnNode(cli, { args: ['start', '--admin-port', String(adminPort)], cwd: dir })
+  t.teardown(() => proc.stop('SIGTERM'))
+  await proc.waitForLine(ready, 30_000)
+  const res = await request(`http://127.0.0.1:${adminPort}/supervisor`, { headers: { host: 'admin.internal' } })
+  t.equal(res.status, 200, 'allowedHosts from the file still apply')
+})
+
 test('a config file with two apps starts one primary per app and stops both on SIGTERM', async (t) => {
   const dir = tmpDir(t)
   const [portA, portB] = [await freePort(), await freePort()]

@@ -64,7 +64,11 @@ export async function start (cmd: StartCommand): Promise<void> {
   const list = await apps(cmd)
   if (list.length > 1 && cluster.isPrimary) return launch(cmd, list)
   const [app] = list
-  const options: BootOptions = { ...app.options, ...overrides(cmd.flags), app: async (worker) => (await loadFactory(app.entry))(worker) }
+  const flags = overrides(cmd.flags)
+  // --admin-port moves the file's admin server, keeping its host and token
+  const fileAdmin = app.options.admin
+  if (flags.admin !== undefined && flags.admin !== false && typeof fileAdmin === 'object' && fileAdmin !== null) flags.admin = { ...fileAdmin, port: flags.admin.port }
+  const options: BootOptions = { ...app.options, ...flags, app: async (worker) => (await loadFactory(app.entry))(worker) }
   if (cluster.isPrimary) {
     // read once here for the first lines; boot() checks them again and throws the same error
     const resolved = resolveOptions(options)
