@@ -33,12 +33,22 @@ export function createAdmin (supervisor: Supervisor, log: Logger, options: Resol
   admin.decorate('supervisor', supervisor)
   if (options !== false) guard(admin, options)
 
-  admin.get('/supervisor', async () => supervisor.state())
+  // the app's name (`corral start --name`), so `corral list` can show it
+  admin.get('/supervisor', async () => {
+    const name = process.env.CORRAL_NAME
+    return name === undefined || name === '' ? supervisor.state() : { name, ...supervisor.state() }
+  })
 
   admin.post('/reload', async (_request, reply) => {
     if (supervisor.stopping) return reply.code(409).send({ ok: false, error: 'stopping' })
     const result = await supervisor.reload()
     return reply.code(result.ok ? 200 : 500).send(result)
+  })
+
+  // `corral stop`: drains every worker; the answer comes once they are gone, then the primary exits
+  admin.post('/stop', async () => {
+    await supervisor.stop('admin stop')
+    return { ok: true, stopped: true }
   })
   return admin
 }

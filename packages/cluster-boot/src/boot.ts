@@ -23,7 +23,8 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   const opts = resolveOptions(options)
   if (cluster.isWorker) return runWorker(opts)
 
-  process.title = 'corral primary'
+  // CORRAL_NAME (`corral start --name`) tells apart the primaries of several apps in ps/top
+  process.title = process.env.CORRAL_NAME === undefined || process.env.CORRAL_NAME === '' ? 'corral primary' : `corral primary ${process.env.CORRAL_NAME}`
   const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
   let scheduling: Scheduling = opts.scheduling
   if (scheduling === 'reuseport' && !reusePortSupported()) {

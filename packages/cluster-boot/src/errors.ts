@@ -78,3 +78,17 @@ export const AdminNotDeliberateError = createError(
   'A mutating admin request needs the header "x-corral-admin: 1" (or a JSON body) and no foreign Origin',
   403
 )
+
+/** `corral start` found nothing to start: no entry given, no config file in the directory. */
+export const ConfigNotFoundError = createError(
+  'CORRAL_CONFIG_NOT_FOUND',
+  'No app given and no corral.config.{js,mjs,cjs,json} or ecosystem.config.js in %s: run `corral start app.js` or `corral start -c <config>`',
+  500
+)
+
+/** A TypeScript entry, and neither Node's type stripping nor tsx to run it. */
+export const TypeScriptUnavailableError = createError(
+  'CORRAL_TYPESCRIPT_UNAVAILABLE',
+  '%s is TypeScript: Node %s cannot strip types (Node >= 22.6 can) and tsx is not installed: install it next to the app (npm i -D tsx) or start the compiled .js',
+  500
+)

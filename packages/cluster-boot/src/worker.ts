@@ -66,7 +66,7 @@ function kind (value: unknown): string {
 export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logger, { role: 'worker', slot: Number(process.env.CORRAL_SLOT ?? 0), workerId: cluster.worker?.id, pid: process.pid })
   const runtime = new WorkerRuntime(log)
-  process.title = `corral worker ${runtime.slot}`
+  process.title = process.env.CORRAL_NAME === undefined || process.env.CORRAL_NAME === '' ? `corral worker ${runtime.slot}` : `corral worker ${process.env.CORRAL_NAME} ${runtime.slot}`
   setWorkerContext(runtime)
 
   let app: FastifyInstance | undefined

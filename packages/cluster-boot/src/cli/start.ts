@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process'
+import cluster from 'node:cluster'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { boot } from '../boot.js'
+import { ConfigNotFoundError, InvalidOptionError } from '../errors.js'
+import { resolveOptions, type AppFactory, type BootOptions, type Scheduling } from '../options.js'
+import { findConfig, isConfigFile, loadConfig, type AppConfig } from './config.js'
+import { watchParent } from './parent-watch.js'
+import type { Command, StartFlags } from './parse.js'
+import { typeScriptExecArgv } from './typescript.js'
+
+type StartCommand = Extract<Command, { command: 'start' }>
+
+export const base = (): string => process.env.CORRAL_CLI_CWD ?? process.cwd()
+
+const say = (line: string): void => { process.stderr.write(`corral: ${line}\n`) }
+
+async function loadFactory (file: string): Promise<AppFactory> {
+  const mod = await import(pathToFileURL(file).href) as { default?: unknown, app?: unknown }
+  const factory = typeof mod.default === 'function' ? mod.default : mod.app
+  if (typeof factory !== 'function') throw new TypeError(`${file} must export a function (default or "app") that returns a Fastify instance`)
+  return factory as AppFactory
+}
+
+function overrides (flags: StartFlags): Omit<BootOptions, 'app'> {
+  const number = (v: string | undefined): number | undefined => v === undefined ? undefined : Number(v)
+  const options: Omit<BootOptions, 'app'> = {
+    workers: flags.instances,
+    port: flags.port,
+    host: flags.host,
+    maxMemory: flags.maxMemory,
+    killTimeout: number(flags.killTimeout),
+    readyTimeout: number(flags.readyTimeout),
+    maxRestarts: number(flags.maxRestarts),
+    restartDelay: number(flags.restartDelay),
+    scheduling: flags.scheduling as Scheduling | undefined,
+    admin: flags.adminPort === undefined ? undefined : { port: Number(flags.adminPort) }
+  }
+  for (const key of Object.keys(options) as Array<keyof typeof options>) if (options[key] === undefined) delete options[key]
+  return options
+}
+
+/** Which apps to run: an entry module, or the apps of a config file. */
+async function apps (cmd: StartCommand): Promise<AppConfig[]> {
+  if (cmd.file !== undefined && cmd.config === undefined && !isConfigFile(cmd.file)) {
+    const name = cmd.name ?? path.basename(cmd.file).replace(/\.[cm]?[jt]s$/, '')
+    return [{ name, entry: cmd.file, cwd: base(), options: {} }]
+  }
+  const file = cmd.config ?? cmd.file ?? findConfig(base())
+  if (file === undefined) throw new ConfigNotFoundError(base())
+  const config = await loadConfig(file, cmd.profile)
+  if (config.ignored.length > 0 && cluster.isPrimary) say(`${file}: ignoring PM2 keys Corral does not support: ${config.ignored.join(', ')}`)
+  let list = config.apps
+  if (cmd.only !== undefined) {
+    list = list.filter((a) => a.name === cmd.only)
+    if (list.length === 0) throw new InvalidOptionError('--only', `the name of an app in ${file} (${config.apps.map((a) => a.name).join(', ')})`, JSON.stringify(cmd.only))
+  }
+  if (cmd.name !== undefined && list.length === 1) list[0].name = cmd.name
+  return list
+}
+
+export async function start (cmd: StartCommand): Promise<void> {
+  const list = await apps(cmd)
+  if (list.length > 1 && cluster.isPrimary) return launch(cmd, list)
+  const [app] = list
+  const flags = overrides(cmd.flags)
+  // --admin-port moves the file's admin server, keeping its host and token
+  const fileAdmin = app.options.admin
+  if (flags.admin !== undefined && flags.admin !== false && typeof fileAdmin === 'object' && fileAdmin !== null) flags.admin = { ...fileAdmin, port: flags.admin.port }
+  const options: BootOptions = { ...app.options, ...flags, app: async (worker) => (await loadFactory(app.entry))(worker) }
+  if (cluster.isPrimary) {
+    // read once here for the first lines; boot() checks them again and throws the same error
+    const resolved = resolveOptions(options)
+    const execArgv = typeScriptExecArgv(app.entry)
+    process.env.CORRAL_NAME = app.name
+    // workers run this CLI again with the same arguments: their relative paths mean the directory we started in
+    process.env.CORRAL_CLI_CWD ??= process.cwd()
+    if (app.cwd !== process.cwd()) process.chdir(app.cwd)
+    if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
+    const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${resolved.admin === false ? '' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`}`)
+    if (cmd.watchParent) watchParent(() => { say('the process that started corral is gone: stopping'); process.kill(process.pid, 'SIGTERM') })
+  }
+  await boot(options)
+}
+
+/**
+ * Several apps in one file: one primary per app, each a `corral start
+ * --only <name>` child of this process. Signals are passed on; this
+ * process exits when every app has, with the worst exit code.
+ */
+function launch (cmd: StartCommand, list: AppConfig[]): Promise<void> {
+  const file = cmd.config ?? cmd.file ?? findConfig(base())
+  say(`starting ${list.length} apps from ${file}, one primary each: ${list.map((a) => a.name).join(', ')} (launcher pid ${process.pid})`)
+  const script = process.argv[1]
+  const children = list.map((app) => spawn(process.execPath, [
+    ...process.execArgv, script, 'start', '-c', String(file), '--only', app.name,
+    ...(cmd.profile === undefined ? [] : ['--env', cmd.profile])
+  ], { stdio: 'inherit' }))
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => { for (const c of children) if (c.exitCode === null) c.kill(signal) })
+  }
+  if (cmd.watchParent) watchParent(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGTERM') })
+  let worst = 0
+  return new Promise(() => {
+    let left = children.length
+    for (const child of children) {
+      child.on('exit', (code) => {
+        worst = Math.max(worst, code ?? 1)
+        if (--left === 0) process.exit(worst)
+      })
+    }
+  })
+}

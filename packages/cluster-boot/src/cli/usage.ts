@@ -1,0 +1,34 @@
+export const USAGE = `Usage: corral start [<app.js|app.ts|config file>] [options]
+       corral list|status [--json]            workers of a running app
+       corral describe [--json]               its slots, restarts, reloads and workers
+       corral reload|restart                  rolling reload, zero downtime
+       corral stop                            drain every worker and stop the primary
+  (list, describe, reload, restart, stop: --admin-port <port> or env ADMIN_PORT,
+   --admin-host <host>, --token <token> or env CORRAL_ADMIN_TOKEN)
+
+The app module's default export (or its export "app") is a function that
+returns a Fastify instance. One worker per slot serves it on a shared port.
+With no file, \`corral start\` reads corral.config.{js,mjs,cjs,json}, else a
+PM2 ecosystem.config.js, in the current directory; several apps in one file
+get one primary each.
+
+Start options (over the config file's values):
+  -c, --config <file>       the config file
+      --env <profile>       use the env_<profile> block of each app, e.g. production
+      --only <name>         start only this app of the config file
+  -n, --name <name>         app name: process titles "corral primary <name>", "corral worker <name> <slot>"
+  -i, --instances <n|max>   workers (default: env WORKERS, else max)
+  -p, --port <port>         port (default: env PORT, else 3000)
+      --host <host>         interface (default: env HOST, else 127.0.0.1)
+      --max-memory <size>   replace a worker above this RSS, e.g. 512M
+      --kill-timeout <ms>   drain time before SIGKILL (default 10000)
+      --ready-timeout <ms>  time to become ready (default 15000)
+      --max-restarts <n>    crashes in a row before backing off to the longest delay (default 10)
+      --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
+      --scheduling <mode>   rr | none | reuseport (default rr)
+      --admin-port <port>   the primary's admin server (default: env ADMIN_PORT); its token from CORRAL_ADMIN_TOKEN
+      --no-parent-watch     keep running when the process that started corral exits (default: drain and stop)
+  -h, --help
+
+Signals to the primary: SIGHUP reloads with zero downtime, SIGTERM/SIGINT
+stop. Prefer CORRAL_ADMIN_TOKEN to --token: arguments show in ps.`
