@@ -23,7 +23,7 @@ function probe (port, concurrency = 4) {
   const results = { ok: 0, failed: 0, early: [], errors: [] }
   let running = true
   const loop = async () => {
-    while (running) {
+    while (running) { // eslint-disable-line no-unmodified-loop-condition -- cleared by stop()
       try {
         const res = await get(port, '/readiness')
         if (res.status !== 200) {

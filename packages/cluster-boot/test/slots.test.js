@@ -20,7 +20,7 @@ test('a slot whose worker crashes while its replacement starts, and whose replac
   const gaps = []
   let watching = true
   const watch = (async () => {
-    while (watching) {
+    while (watching) { // eslint-disable-line no-unmodified-loop-condition -- cleared once the scenario is over
       const { workers, slots } = (await admin('/supervisor')).body
       for (const s of slots ?? []) {
         if (s.status !== 'backoff' && !workers.some((w) => w.slot === s.slot)) gaps.push(s)
