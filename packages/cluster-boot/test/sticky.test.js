@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { test } from 'tap'
-import { stickySlot } from '@corral/cluster-boot'
+import { resolveOptions, stickySlot } from '@corral/cluster-boot'
 import { spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
@@ -28,6 +28,14 @@ function addressesPerSlot (slots = 2) {
 }
 
 const STICKY = { scheduling: 'sticky' }
+
+test("'sticky' is a scheduling, routed by { key: 'ip' } unless told otherwise; a bad sticky option is refused by name", async (t) => {
+  const app = () => {}
+  t.same(resolveOptions({ app, scheduling: 'sticky' }).sticky, { key: 'ip' })
+  t.same(resolveOptions({ app, scheduling: 'sticky', sticky: { key: 'ip' } }).sticky, { key: 'ip' })
+  t.throws(() => resolveOptions({ app, sticky: 'ip' }), { code: 'CORRAL_INVALID_OPTION', message: /"sticky"/ })
+  t.throws(() => resolveOptions({ app, sticky: { key: 'header' } }), { code: 'CORRAL_INVALID_OPTION', message: /"sticky\.key"/ })
+})
 
 test('a key hashes to the same slot every time, and IPv4-mapped addresses count as IPv4', async (t) => {
   t.equal(stickySlot('127.0.0.1', 2), stickySlot('127.0.0.1', 2))
@@ -97,4 +105,30 @@ test("two rolling reloads under new-connection load fail no request under 'stick
   t.equal(result.non2xx, 0, 'no non-2xx answers')
   t.ok(Object.keys(result.pids).length >= 4, 'answered by old and new workers of both slots')
   t.equal(last.filter((p) => first.includes(p)).length, 0, 'every worker replaced')
+})
+
+test("a slow request on a handed-over connection finishes before its worker exits in a reload under 'sticky'", async (t) => {
+  const { port, admin } = await startCluster(t, { opts: STICKY })
+  const address = addressesPerSlot().get(0)
+  const slow = getFrom(port, address, '/slow?ms=2000')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const reload = admin('/reload', { method: 'POST' })
+  const res = await slow
+  t.equal(res.status, 200, 'answered')
+  t.equal(res.body.slow, true)
+  t.match((await reload).body, { ok: true, replaced: [0, 1] })
+  const now = await getFrom(port, address)
+  t.not(now.body.pid, res.body.pid, 'new connections reach the new worker')
+  t.equal(now.body.slot, 0)
+})
+
+test("under 'sticky', connections made before any worker is ready wait for one, and no answer comes from a worker not ready", async (t) => {
+  const { port, proc } = await startCluster(t, { opts: STICKY, env: { FIXTURE_READY_DELAY: '1500' }, waitReady: false })
+  await proc.waitForLine((l) => l.msg === 'starting workers', 20_000)
+  await waitFor(async () => {
+    try { return (await getFrom(port, '127.0.0.1', '/readiness')).status === 200 } catch { return false }
+  }, { timeout: 20_000, message: 'the balancer to accept' })
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => getFrom(port, `127.0.0.${1 + (i % 4)}`, '/readiness')))
+  t.ok(proc.lines.some((l) => l.msg === 'all workers ready'))
+  t.equal(answers.filter((a) => a.body.ready !== true).length, 0, 'every answer from a ready worker')
 })
