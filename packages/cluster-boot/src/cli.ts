@@ -20,7 +20,7 @@ Options:
       --ready-timeout <ms>  time to become ready (default 15000)
       --max-restarts <n>    crashes in a row (or within a minute) before giving up (default 10)
       --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
-      --scheduling <mode>   rr | none | reuseport (default rr)
+      --scheduling <mode>   rr | none | reuseport | sticky (default rr)
       --admin-port <port>   the primary's admin server (POST /reload)
       --token <token>       reload: the admin server's bearer token (default: env CORRAL_ADMIN_TOKEN)
   -h, --help
