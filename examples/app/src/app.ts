@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { WorkerContext } from '@corral/cluster-boot'
 import { healthFeature } from './features/health.js'
+import { liveFeature } from './features/live.js'
 import { metricsFeature } from './features/metrics.js'
 import { sessionsFeature } from './features/sessions.js'
 import { heavyRoutes } from './routes/heavy.js'
@@ -12,6 +13,7 @@ export async function buildApp (worker?: WorkerContext): Promise<FastifyInstance
   await metricsFeature(app)
   await healthFeature(app)
   await sessionsFeature(app)
+  await liveFeature(app, worker)
   app.get('/', async () => ({ hello: 'corral', pid: process.pid, slot: worker?.slot ?? null }))
   await app.register(heavyRoutes)
   return app

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { createAdmin, isLoopback } from './admin.js'
 import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
+import { StickyBalancer } from './sticky-balancer.js'
 import { Supervisor } from './supervisor.js'
 import { runWorker } from './worker.js'
 
@@ -35,6 +36,8 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   opts.env.CORRAL_SCHEDULING = scheduling
 
   const supervisor = new Supervisor(opts, log)
+  // sticky: the primary accepts and routes every connection itself; the workers listen on nothing public
+  const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log) : undefined
   const admin = createAdmin(supervisor, log, opts.admin)
   if (opts.primary !== undefined) await opts.primary(admin)
   if (opts.admin !== false) {
@@ -46,6 +49,8 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
 
   let signals = 0
   const stop = (signal: string): void => {
+    // no new connections once stopping, as the workers' own listeners close under the other schedulings
+    balancer?.close()
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: killing workers now')
       supervisor.kill()
@@ -64,6 +69,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
     supervisor.stop('primary uncaught exception')
   })
   supervisor.once('stopped', () => {
+    balancer?.close()
     const code = supervisor.crashLoop || supervisor.startupError !== undefined || failed || signals > 1 ? 1 : 0
     // set first: with no admin server listening, the loop may empty before close settles
     process.exitCode = code
@@ -71,6 +77,16 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   })
 
   log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')
+  if (balancer !== undefined) {
+    // before the workers: a port in use fails the start here, and early connections wait for the first ready worker
+    try {
+      await balancer.listen(opts.port, opts.host)
+    } catch (err) {
+      log.fatal({ err, port: opts.port, host: opts.host }, 'sticky balancer could not listen')
+      await admin.close()
+      throw err
+    }
+  }
   await supervisor.start()
   const ready = supervisor.workers().filter((w) => w.state === 'ready').length
   if (ready === opts.workers) log.info({ workers: opts.workers, port: opts.port, host: opts.host }, 'all workers ready')

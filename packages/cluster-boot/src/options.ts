@@ -5,7 +5,15 @@ import { isLoopback } from './admin.js'
 import { InvalidOptionError } from './errors.js'
 import type { WorkerContext } from './worker-context.js'
 
-export type Scheduling = 'rr' | 'none' | 'reuseport'
+export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
+
+/** What `scheduling: 'sticky'` keeps together: 'ip', every connection from one client address reaches one slot. */
+export type StickyKey = 'ip'
+
+export interface StickyOptions {
+  /** the stable key a connection is routed by (default 'ip') */
+  key?: StickyKey
+}
 
 /** Builds the app in each worker. May be async; gets the worker it runs in. */
 export type AppFactory = (worker: WorkerContext) => FastifyInstance | Promise<FastifyInstance>
@@ -56,8 +64,10 @@ export interface BootOptions {
   minUptime?: number
   /** RSS above which a worker is replaced gracefully: bytes or '512M' / '1G' (default: off) */
   maxMemory?: number | string
-  /** 'rr' (primary distributes), 'none' (the OS does), 'reuseport' (each worker binds; Node >= 22.12 on Linux) */
+  /** 'rr' (primary distributes), 'none' (the OS does), 'reuseport' (each worker binds; Node >= 22.12 on Linux), 'sticky' (the primary routes each client to one slot) */
   scheduling?: Scheduling
+  /** how `scheduling: 'sticky'` routes (default { key: 'ip' }) */
+  sticky?: StickyOptions
   /** ms between a worker's stats reports (memory, event loop) to the primary (default 1000) */
   statsInterval?: number
   /** ms without a stats report after which a ready worker is marked unresponsive and replaced; 0 or false: off (default 30000) */
@@ -88,6 +98,7 @@ export interface ResolvedOptions {
   minUptime: number
   maxMemory: number
   scheduling: Scheduling
+  sticky: Required<StickyOptions>
   statsInterval: number
   hangTimeout: number
   idleCloseDelay: number
@@ -166,13 +177,22 @@ function adminOptions (value: BootOptions['admin'], env: NodeJS.ProcessEnv): Res
   return { port, host: adminHost, token, allowedHosts: allowedHosts.map((h) => h.toLowerCase()) }
 }
 
+function stickyOptions (value: BootOptions['sticky']): Required<StickyOptions> {
+  if (value === undefined) return { key: 'ip' }
+  if (value === null || typeof value !== 'object') fail('sticky', "an object { key: 'ip' }", value)
+  const key = value.key ?? 'ip'
+  if (key !== 'ip') fail('sticky.key', "'ip'", key)
+  return { key }
+}
+
 /** Reads and checks every option once, with its default, so a bad value fails before anything forks. */
 export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
   if (typeof opts.app !== 'function') fail('app', 'a function that returns a Fastify instance', opts.app)
 
   const scheduling = opts.scheduling ?? 'rr'
-  if (!['rr', 'none', 'reuseport'].includes(scheduling)) fail('scheduling', "'rr', 'none' or 'reuseport'", scheduling)
+  if (!['rr', 'none', 'reuseport', 'sticky'].includes(scheduling)) fail('scheduling', "'rr', 'none', 'reuseport' or 'sticky'", scheduling)
+  const sticky = stickyOptions(opts.sticky)
 
   const logger = opts.logger ?? {}
   if (logger !== false && (logger === null || typeof logger !== 'object')) fail('logger', 'a pino logger, pino options or false', logger)
@@ -202,6 +222,7 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
     minUptime: integer('minUptime', opts.minUptime, 5000, 0),
     maxMemory: opts.maxMemory === undefined ? 0 : parseBytes(opts.maxMemory),
     scheduling,
+    sticky,
     statsInterval,
     hangTimeout,
     idleCloseDelay: integer('idleCloseDelay', opts.idleCloseDelay, 1000, 0),

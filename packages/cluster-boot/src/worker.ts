@@ -7,6 +7,8 @@ import { AppNotFastifyError } from './errors.js'
 import { createLogger } from './logger.js'
 import type { ResolvedOptions } from './options.js'
 import { describeStartupFailure } from './startup-failure.js'
+import { STICKY_CONNECTION } from './sticky-balancer.js'
+import { acceptStickyConnections } from './sticky-worker.js'
 import { WorkerBus } from './worker-bus.js'
 import { setWorkerContext, type ReadinessCheck, type WorkerContext } from './worker-context.js'
 import { statsSampler } from './worker-stats.js'
@@ -124,8 +126,15 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
       await new Promise((resolve) => setTimeout(resolve, READINESS_RETRY_MS))
     }
     if (runtime.draining) return app as FastifyInstance
-    const reusePort = process.env.CORRAL_SCHEDULING === 'reuseport'
-    await (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+    const scheduling = process.env.CORRAL_SCHEDULING
+    if (scheduling === 'sticky') {
+      // the primary listens and hands connections over, only once it saw 'ready': nothing to bind here
+      acceptStickyConnections(process, (app as FastifyInstance).server)
+      runtime.bus.on(STICKY_CONNECTION, () => {}) // the socket is taken above; this only marks the namespace as known
+    } else {
+      const reusePort = scheduling === 'reuseport'
+      await (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+    }
   } catch (err) {
     if (runtime.draining) return app as FastifyInstance
     // the primary prints it once for every worker; alone (no IPC), say it here

@@ -1,0 +1,122 @@
+// What `scheduling: 'sticky'` costs against 'rr' (and 'reuseport' where the
+// platform has it) on plain HTTP: the primary accepts every connection and
+// hands it over, so the cost is per connection; keep-alive pays it once,
+// a new connection per request pays it every time. Also failed requests across
+// two rolling reloads under new-connection load. `node bench/sticky.mjs`
+// (BENCH_DURATION, BENCH_ROUNDS, WORKERS).
+//
+// wrk connects from one address (127.0.0.1), and 'sticky' keys on the client
+// address: every connection of the run lands on one worker, as one client's
+// would. So 'rr' with a single worker runs too: sticky against it is the cost
+// of the hand-over alone; sticky against 'rr' on every worker is what one
+// address gets against spreading.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { reusePortSupported } from '@corral/cluster-boot'
+import { DURATION, printTable, ratio, writeResults } from './lib/load.mjs'
+import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
+import { ensureWrk, wrk } from './lib/wrk.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const corral = path.join(here, 'apps', 'corral.mjs')
+const WORKERS = Number(process.env.WORKERS ?? 2)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+
+ensureWrk()
+
+async function withCorral (mode, fn, env = {}) {
+  const port = await freePort()
+  const [scheduling, workers] = mode === 'rr-1' ? ['rr', 1] : [mode, WORKERS]
+  const proc = startNode(corral, { SCHEDULING: scheduling, PORT: String(port), WORKERS: String(workers), ...env })
+  try {
+    await waitForHttp(port)
+    await sleep(300)
+    return await fn(port, proc)
+  } finally {
+    await proc.stop()
+  }
+}
+
+/** CPU ms a process used so far (Linux /proc): robust to a loaded machine where req/s is not. */
+function cpuMs (pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return NaN
+  }
+}
+
+const children = (pid) => execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)
+
+/** wrk's result, plus CPU µs per request in the primary and in the workers together. */
+async function measured (port, proc, workload) {
+  const primary = proc.child.pid
+  const workers = children(primary)
+  const sum = () => workers.reduce((total, pid) => total + cpuMs(pid), 0)
+  const [p0, w0] = [cpuMs(primary), sum()]
+  const r = await wrk(`http://127.0.0.1:${port}/`, { seconds: DURATION, newConnections: workload.newConnections })
+  const perRequest = (ms) => Math.round((ms * 1000) / Math.max(r.requests, 1))
+  return { ...r, primaryUs: perRequest(cpuMs(primary) - p0), workersUs: perRequest(sum() - w0) }
+}
+
+async function reloads (adminPort) {
+  return (await (await fetch(`http://127.0.0.1:${adminPort}/supervisor`)).json()).reloads
+}
+
+/** New-connection load while SIGHUP reloads twice; counts every failure. */
+async function reloadUnderLoad (scheduling) {
+  const adminPort = await freePort()
+  return withCorral(scheduling, async (port, proc) => {
+    const loading = wrk(`http://127.0.0.1:${port}/`, { seconds: Math.max(DURATION, 8), connections: 20, newConnections: true })
+    await sleep(1000)
+    for (let i = 0; i < 2; i++) {
+      const before = await reloads(adminPort)
+      proc.child.kill('SIGHUP')
+      while (await reloads(adminPort) === before) await sleep(50)
+      await sleep(300)
+    }
+    const r = await loading
+    return { requests: r.requests, failed: r.errors + r.non2xx }
+  }, { ADMIN_PORT: String(adminPort) })
+}
+
+const modes = ['rr', 'rr-1', 'sticky', ...(reusePortSupported() ? ['reuseport'] : [])]
+const reloadModes = modes.filter((m) => m !== 'rr-1')
+const workloads = {
+  keepAlive: { name: 'keep-alive, 50 connections', newConnections: false },
+  newConnection: { name: 'a new connection per request, 50 at a time', newConnections: true }
+}
+
+const runs = {}
+for (const [w, workload] of Object.entries(workloads)) {
+  runs[w] = Object.fromEntries(modes.map((m) => [m, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    // alternate the order: a machine that warms up or gets busier favours no one
+    for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
+      runs[w][mode].push(await withCorral(mode, (port, proc) => measured(port, proc, workload)))
+    }
+  }
+}
+
+const mean = (list, field) => Math.round(list.reduce((sum, r) => sum + (r[field] ?? 0), 0) / list.length)
+const throughput = {}
+for (const w of Object.keys(workloads)) {
+  throughput[w] = Object.fromEntries(Object.entries(runs[w]).map(([m, list]) => [m, {
+    rps: mean(list, 'rps'), p99: mean(list, 'p99'), primaryUs: mean(list, 'primaryUs'), workersUs: mean(list, 'workersUs'), failed: mean(list, 'errors') + mean(list, 'non2xx'), runs: list.map((r) => r.rps)
+  }]))
+  printTable(`${workloads[w].name}, ${WORKERS} workers, ${DURATION} s each, mean of ${ROUNDS} rounds, Node ${process.versions.node}`, Object.entries(throughput[w]).map(([m, r]) => ({
+    scheduling: m === 'rr-1' ? 'rr, 1 worker' : m, 'req/s': r.rps, 'vs rr': ratio(r.rps, throughput[w].rr.rps), 'vs rr, 1 worker': ratio(r.rps, throughput[w]['rr-1'].rps), 'p99 ms': r.p99, 'primary CPU µs/req': r.primaryUs, 'workers CPU µs/req': r.workersUs, failed: r.failed, runs: r.runs.join(' ')
+  })))
+}
+
+const reloadRuns = {}
+for (const mode of reloadModes) reloadRuns[mode] = await reloadUnderLoad(mode)
+printTable('two rolling reloads under new-connection load (20 at a time)', Object.entries(reloadRuns).map(([mode, r]) => ({
+  scheduling: mode, requests: r.requests, failed: r.failed
+})))
+
+writeResults(`sticky-node${process.versions.node.split('.')[0]}`, { workers: WORKERS, rounds: ROUNDS, modes, throughput, reloads: reloadRuns })
+process.exit(0)
