@@ -8,8 +8,7 @@
 import http from 'node:http'
 import { reusePortSupported } from '@corral/cluster-boot'
 import { DURATION, printTable, ratio, writeResults } from './lib/load.mjs'
-import { app, pm2Contender, withNode, WORKERS } from './lib/contenders.mjs'
-import { freePort, sleep } from './lib/process.mjs'
+import { app, pm2Contender, reloadsUnderNewConnections, withNode, WORKERS } from './lib/contenders.mjs'
 import { ensureWrk, wrk } from './lib/wrk.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
@@ -35,29 +34,6 @@ async function spread (port) {
   const shares = [...counts.values()].map((n) => n / SPREAD_REQUESTS).sort((a, b) => b - a)
   while (shares.length < WORKERS) shares.push(0)
   return { busiest: Math.round(shares[0] * 100), idlest: Math.round(shares.at(-1) * 100) }
-}
-
-async function supervisorReloads (adminPort) {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/supervisor`)
-  return (await res.json()).reloads
-}
-
-/** New-connection load while SIGHUP reloads twice; counts every failure. */
-async function reloadUnderLoad (scheduling) {
-  const adminPort = await freePort()
-  return withNode(app('corral.mjs'), { SCHEDULING: scheduling, ADMIN_PORT: String(adminPort) }, async (port, proc) => {
-    const seconds = Math.max(DURATION, 8)
-    const loading = wrk(`http://127.0.0.1:${port}/`, { seconds, connections: 20, newConnections: true })
-    await sleep(1000)
-    for (let i = 0; i < 2; i++) {
-      const before = await supervisorReloads(adminPort)
-      proc.child.kill('SIGHUP')
-      while (await supervisorReloads(adminPort) === before) await sleep(50)
-      await sleep(300)
-    }
-    const r = await loading
-    return { requests: r.requests, failed: r.errors + r.non2xx }
-  })
 }
 
 const modes = ['rr', 'none', ...(reusePortSupported() ? ['reuseport'] : [])]
@@ -103,7 +79,7 @@ try {
   })))
 
   const reloads = {}
-  for (const mode of modes) reloads[mode] = await reloadUnderLoad(mode)
+  for (const mode of modes) reloads[mode] = await reloadsUnderNewConnections(mode)
   printTable('two rolling reloads under new-connection load (20 at a time)', Object.entries(reloads).map(([mode, r]) => ({
     scheduling: mode, requests: r.requests, failed: r.failed
   })))

@@ -12,31 +12,19 @@
 // address gets against spreading.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { reusePortSupported } from '@corral/cluster-boot'
 import { DURATION, printTable, ratio, writeResults } from './lib/load.mjs'
-import { freePort, sleep, startNode, waitForHttp } from './lib/process.mjs'
+import { app, reloadsUnderNewConnections, withNode, WORKERS } from './lib/contenders.mjs'
 import { ensureWrk, wrk } from './lib/wrk.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const corral = path.join(here, 'apps', 'corral.mjs')
-const WORKERS = Number(process.env.WORKERS ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 
 ensureWrk()
 
-async function withCorral (mode, fn, env = {}) {
-  const port = await freePort()
+/** cluster-boot with `mode` ('rr-1': 'rr' on one worker). */
+function withCorral (mode, fn) {
   const [scheduling, workers] = mode === 'rr-1' ? ['rr', 1] : [mode, WORKERS]
-  const proc = startNode(corral, { SCHEDULING: scheduling, PORT: String(port), WORKERS: String(workers), ...env })
-  try {
-    await waitForHttp(port)
-    await sleep(300)
-    return await fn(port, proc)
-  } finally {
-    await proc.stop()
-  }
+  return withNode(app('corral.mjs'), { SCHEDULING: scheduling, WORKERS: String(workers) }, fn)
 }
 
 /** CPU ms a process used so far (Linux /proc): robust to a loaded machine where req/s is not. */
@@ -60,27 +48,6 @@ async function measured (port, proc, workload) {
   const r = await wrk(`http://127.0.0.1:${port}/`, { seconds: DURATION, newConnections: workload.newConnections })
   const perRequest = (ms) => Math.round((ms * 1000) / Math.max(r.requests, 1))
   return { ...r, primaryUs: perRequest(cpuMs(primary) - p0), workersUs: perRequest(sum() - w0) }
-}
-
-async function reloads (adminPort) {
-  return (await (await fetch(`http://127.0.0.1:${adminPort}/supervisor`)).json()).reloads
-}
-
-/** New-connection load while SIGHUP reloads twice; counts every failure. */
-async function reloadUnderLoad (scheduling) {
-  const adminPort = await freePort()
-  return withCorral(scheduling, async (port, proc) => {
-    const loading = wrk(`http://127.0.0.1:${port}/`, { seconds: Math.max(DURATION, 8), connections: 20, newConnections: true })
-    await sleep(1000)
-    for (let i = 0; i < 2; i++) {
-      const before = await reloads(adminPort)
-      proc.child.kill('SIGHUP')
-      while (await reloads(adminPort) === before) await sleep(50)
-      await sleep(300)
-    }
-    const r = await loading
-    return { requests: r.requests, failed: r.errors + r.non2xx }
-  }, { ADMIN_PORT: String(adminPort) })
 }
 
 const modes = ['rr', 'rr-1', 'sticky', ...(reusePortSupported() ? ['reuseport'] : [])]
@@ -113,7 +80,7 @@ for (const w of Object.keys(workloads)) {
 }
 
 const reloadRuns = {}
-for (const mode of reloadModes) reloadRuns[mode] = await reloadUnderLoad(mode)
+for (const mode of reloadModes) reloadRuns[mode] = await reloadsUnderNewConnections(mode)
 printTable('two rolling reloads under new-connection load (20 at a time)', Object.entries(reloadRuns).map(([mode, r]) => ({
   scheduling: mode, requests: r.requests, failed: r.failed
 })))

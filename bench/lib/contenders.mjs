@@ -4,16 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DURATION } from './load.mjs'
 import { freePort, sleep, startNode, waitForHttp } from './process.mjs'
+import { wrk } from './wrk.mjs'
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'apps')
 export const app = (name) => path.join(APPS, name)
 export const WORKERS = Number(process.env.WORKERS ?? 2)
 
-/** Runs `fn(port, proc)` against `node file` on a free port, then stops it. */
+/** Runs `fn(port, proc)` against `node file` on a free port (WORKERS workers unless `env` says), then stops it. */
 export async function withNode (file, env, fn) {
   const port = await freePort()
-  const proc = startNode(file, { ...env, PORT: String(port), WORKERS: String(WORKERS) })
+  const proc = startNode(file, { WORKERS: String(WORKERS), ...env, PORT: String(port) })
   try {
     await waitForHttp(port)
     await sleep(300)
@@ -50,4 +52,25 @@ export async function pm2Contender () {
       rmSync(process.env.PM2_HOME, { recursive: true, force: true })
     }
   }
+}
+
+async function reloadsDone (adminPort) {
+  return (await (await fetch(`http://127.0.0.1:${adminPort}/supervisor`)).json()).reloads
+}
+
+/** cluster-boot with `scheduling` under new-connection load (wrk) while SIGHUP reloads it twice; counts every failure. */
+export async function reloadsUnderNewConnections (scheduling) {
+  const adminPort = await freePort()
+  return withNode(app('corral.mjs'), { SCHEDULING: scheduling, ADMIN_PORT: String(adminPort) }, async (port, proc) => {
+    const loading = wrk(`http://127.0.0.1:${port}/`, { seconds: Math.max(DURATION, 8), connections: 20, newConnections: true })
+    await sleep(1000)
+    for (let i = 0; i < 2; i++) {
+      const before = await reloadsDone(adminPort)
+      proc.child.kill('SIGHUP')
+      while (await reloadsDone(adminPort) === before) await sleep(50)
+      await sleep(300)
+    }
+    const r = await loading
+    return { requests: r.requests, failed: r.errors + r.non2xx }
+  })
 }
