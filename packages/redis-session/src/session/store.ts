@@ -143,8 +143,25 @@ export class SessionStore extends EventEmitter {
    * rejection that would take the worker down.
    */
   private deliver<T> (work: Promise<T>, callback: Callback<T>): void {
-    work.then((value) => callback(null, value), (err) => callback(this.unavailable(err)))
-      .catch((err: unknown) => this.log?.error({ err: { message: (err as Error)?.message } }, 'session store callback threw'))
+    work.then((value) => {
+      try {
+        callback(null, value)
+      } catch (err) {
+        this.log?.error({ err: { message: (err as Error)?.message } }, 'session store callback threw')
+        // @fastify/session builds the Session inside the callback, before it
+        // calls its hook's done: a session it cannot build would leave the
+        // request unanswered forever. Answered once more as no session.
+        if (value !== null && value !== undefined) {
+          try { callback(null, null as T) } catch { /* logged above */ }
+        }
+      }
+    }, (err) => {
+      try {
+        callback(this.unavailable(err))
+      } catch (thrown) {
+        this.log?.error({ err: { message: (thrown as Error)?.message } }, 'session store callback threw')
+      }
+    })
   }
 
   /** The client sees a code and a generic message; the reason goes to the log. */
@@ -165,9 +182,7 @@ export class SessionStore extends EventEmitter {
     if (value === null || typeof value !== 'object' || Array.isArray(value) ||
       Object.keys(value).some((key) => RESERVED.has(key)) ||
       (session.cookie !== undefined && (session.cookie === null || typeof session.cookie !== 'object'))) {
-      // the id is a secret (it is the cookie): log only a hint of it
-      this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
-      return null
+      return this.unparsable(id)
     }
     const created = session[CREATED_KEY]
     if (this.maxLifetime !== undefined && typeof created === 'number' && created + this.maxLifetime <= Date.now()) {
@@ -179,11 +194,27 @@ export class SessionStore extends EventEmitter {
       // attributes (secure, sameSite, domain, path) come from the current
       // configuration, never from the stored copy: tightening them reaches
       // existing sessions; with a maxAge, the store's TTL is the clock
-      session.cookie = typeof cookie.originalMaxAge === 'number'
-        ? { originalMaxAge: cookie.originalMaxAge }
-        : typeof cookie.expires === 'string' ? { expires: cookie.expires } : {}
+      const maxAge = cookie.originalMaxAge
+      const expires = cookie.expires
+      if (maxAge !== undefined && maxAge !== null) {
+        // @fastify/session throws on a maxAge whose expiry is no Date, and
+        // Redis refuses PX NaN: such a session would never be answered
+        if (!validMaxAge(maxAge)) return this.unparsable(id)
+        session.cookie = { originalMaxAge: maxAge }
+      } else if (expires !== undefined && expires !== null) {
+        if (typeof expires !== 'string' || !Number.isFinite(Date.parse(expires))) return this.unparsable(id)
+        session.cookie = { expires }
+      } else {
+        session.cookie = {}
+      }
     }
     return session
+  }
+
+  private unparsable (id: string): null {
+    // the id is a secret (it is the cookie): log only a hint of it
+    this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
+    return null
   }
 
   /**
@@ -228,6 +259,13 @@ export class SessionStore extends EventEmitter {
     if (cookie?.expires !== undefined && cookie.expires !== null) return new Date(cookie.expires).getTime() - Date.now()
     return this.ttl
   }
+}
+
+/** Browsers cap a cookie's lifetime at 400 days (RFC 6265bis): no session lives longer. */
+export const MAX_COOKIE_AGE = 400 * 86_400_000
+
+function validMaxAge (maxAge: unknown): maxAge is number {
+  return Number.isSafeInteger(maxAge) && (maxAge as number) > 0 && (maxAge as number) <= MAX_COOKIE_AGE
 }
 
 /**
