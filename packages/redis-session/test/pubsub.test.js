@@ -107,3 +107,31 @@ for (const backend of ['primary', 'redis']) {
     t.ok([...seen.values()].every((r) => r[0].text === 'hi'))
   })
 }
+
+t.test('two subscribes racing on a channel whose subscription fails both fail, and neither handler stays registered', async (t) => {
+  const server = await startRedisServer()
+  t.teardown(() => server.close())
+  const app = await appWithBus(t, { redis: server.url, commandTimeout: 300 })
+  const a = await appWithBus(t, { redis: server.url })
+  await server.stop()
+  const got = []
+  const results = await Promise.allSettled([
+    app.bus.subscribe('race', (m) => { got.push(['first', m]) }),
+    app.bus.subscribe('race', (m) => { got.push(['second', m]) })
+  ])
+  t.same(results.map((r) => r.status), ['rejected', 'rejected'], 'both callers told')
+  t.same(results.map((r) => r.reason?.code), ['CORRAL_BUS_UNAVAILABLE', 'CORRAL_BUS_UNAVAILABLE'])
+  await server.start()
+  await waitFor(async () => {
+    try {
+      await app.bus.subscribe('race', (m) => { got.push(['third', m]) })
+      return true
+    } catch { return false }
+  }, { message: 'a later subscribe succeeds' })
+  await waitFor(async () => {
+    await a.bus.publish('race', 'hi').catch(() => {})
+    return got.length > 0
+  }, { message: 'delivery' })
+  await sleep(100)
+  t.ok(got.every(([who]) => who === 'third'), 'only the handler that subscribed gets messages')
+})

@@ -49,6 +49,9 @@ export class Handlers {
     return true
   }
 
+  /** Removes every handler of a channel (its subscription failed). */
+  drop (channel: string): void { this.byChannel.delete(channel) }
+
   channels (): string[] { return [...this.byChannel.keys()] }
 
   onResubscribe (fn: () => void): void { this.resubscribed.push(fn) }
