@@ -67,7 +67,7 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     return {
       kind: 'redis',
       sessions: new RedisSessionBackend(client, opts.prefix, opts.commandTimeout),
-      cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log),
+      cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log, opts.commandTimeout),
       bus,
       close: async () => {
         await bus?.close()
