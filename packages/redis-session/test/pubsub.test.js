@@ -135,3 +135,30 @@ t.test('two subscribes racing on a channel whose subscription fails both fail, a
   await sleep(100)
   t.ok(got.every(([who]) => who === 'third'), 'only the handler that subscribed gets messages')
 })
+
+t.test('a pub/sub message that would poison a prototype is dropped with a warning; a message over 1 MiB is refused', async (t) => {
+  const prefix = uniquePrefix('pubsub-poison')
+  const logs = []
+  const app = await appWithBus(t, { redis: REDIS_URL, prefix }, logs)
+  const box = await inbox(app, 'p')
+  const raw = new Redis(REDIS_URL)
+  t.teardown(() => raw.quit())
+  await raw.publish(`${prefix}bus:p`, '{"__proto__":{"admin":true},"a":1}')
+  await raw.publish(`${prefix}bus:p`, '{"constructor":{"prototype":{"admin":true}}}')
+  await app.bus.publish('p', { ok: 1 })
+  await waitFor(() => box.messages.length >= 1)
+  await sleep(50)
+  t.same(box.messages, [{ message: { ok: 1 }, ch: 'p' }], 'only the clean message delivered')
+  t.equal(logs.filter((l) => l.msg.includes('dropped')).length, 2, 'each poisoned one logged')
+  await t.rejects(app.bus.publish('p', 'x'.repeat(1024 * 1024)), { name: 'TypeError', message: /1048576 bytes/ })
+})
+
+t.test('embedded: the primary refuses to rebroadcast a worker\'s message over 1 MiB', async (t) => {
+  const port = await freePort()
+  const proc = spawnNode(new URL('./fixtures/session-cluster.mjs', import.meta.url).pathname, { env: { PORT: String(port) } })
+  t.teardown(() => proc.stop())
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 60_000)
+  const res = await request(`http://127.0.0.1:${port}/huge-publish`, { method: 'POST' })
+  t.equal(res.status, 200)
+  t.not(res.body, 'accepted', `refused (${JSON.stringify(res.body)})`)
+})
