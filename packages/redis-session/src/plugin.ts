@@ -63,7 +63,7 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
       throw err
     }
     log.debug({ topology }, 'redis-session: Redis topology')
-    const bus = opts.bus ? redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
+    const bus = opts.bus ? await redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
     return {
       kind: 'redis',
       sessions: new RedisSessionBackend(client, opts.prefix, opts.commandTimeout),

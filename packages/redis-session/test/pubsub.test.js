@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { redisSession } from '@corral/redis-session'
 import { REDIS_URL, freePort, request, sleep, spawnNode, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
 import { SECRET } from './fixtures/session-app.js'
 import { uniquePrefix } from './fixtures/redis.js'
 
@@ -161,4 +162,21 @@ t.test('embedded: the primary refuses to rebroadcast a worker\'s message over 1 
   const res = await request(`http://127.0.0.1:${port}/huge-publish`, { method: 'POST' })
   t.equal(res.status, 200)
   t.not(res.body, 'accepted', `refused (${JSON.stringify(res.body)})`)
+})
+
+t.test('on a Redis Cluster without sharded pub/sub (Redis < 7), the bus falls back to plain pub/sub with one warning', async (t) => {
+  // SSUBSCRIBE and SPUBLISH refused, as by a Redis 6 Cluster
+  const { seeds, close } = await startRedisCluster({ masters: 2, args: ['--rename-command', 'SSUBSCRIBE', 'gone-ssubscribe', '--rename-command', 'SPUBLISH', 'gone-spublish', '--rename-command', 'SUNSUBSCRIBE', 'gone-sunsubscribe'] })
+  t.teardown(close)
+  const prefix = uniquePrefix('old-cluster')
+  const logs = []
+  const a = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix }, logs)
+  const b = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix })
+  const box = await inbox(b, 'news')
+  await waitFor(async () => {
+    await a.bus.publish('news', 'hi')
+    return box.messages.length > 0
+  }, { message: 'delivery over plain pub/sub' })
+  t.same(box.messages[0], { message: 'hi', ch: 'news' })
+  t.equal(logs.filter((l) => l.msg.includes('plain pub/sub')).length, 1, 'one warning')
 })
