@@ -66,6 +66,8 @@ export class SessionStore extends EventEmitter {
   private readonly read = new Set<string>()
   /** the value just read: @fastify/session restores it and the plugin marks it in the same tick */
   private justRead: { id: string, raw: string } | undefined
+  /** in an outage, already logged */
+  private down = false
 
   constructor (protected readonly backend: SessionBackend, options: SessionStoreOptions = {}) {
     super()
@@ -144,6 +146,7 @@ export class SessionStore extends EventEmitter {
    */
   private deliver<T> (work: Promise<T>, callback: Callback<T>): void {
     work.then((value) => {
+      this.down = false
       try {
         callback(null, value)
       } catch (err) {
@@ -164,10 +167,17 @@ export class SessionStore extends EventEmitter {
     })
   }
 
-  /** The client sees a code and a generic message; the reason goes to the log. */
+  /**
+   * The client sees a code and a generic message; the reason goes to the
+   * log, once per outage (until the store answers again): not one line per
+   * failing request.
+   */
   private unavailable (err: unknown): Error {
-    const reason = err instanceof Error ? err.message : String(err)
-    this.log?.warn({ reason }, 'session store unavailable: the request gets a 503')
+    if (!this.down) {
+      this.down = true
+      const reason = err instanceof Error ? err.message : String(err)
+      this.log?.warn({ reason }, 'session store unavailable: requests get a 503 until it answers again')
+    }
     return new StoreUnavailableError()
   }
 
@@ -226,7 +236,10 @@ export class SessionStore extends EventEmitter {
     const now = Date.now()
     const until = this.indexUntil.get(id)
     if (until !== undefined && until >= now + ttl) return undefined
-    if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.clear()
+    // a Map iterates in insertion order: re-inserted, an id is the newest, and past the bound the oldest goes
+    // (clearing all would send every session's refresh at once)
+    this.indexUntil.delete(id)
+    if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.delete(this.indexUntil.keys().next().value as string)
     this.indexUntil.set(id, now + ttl * INDEX_SLACK)
     // a failure is the next read's to retry; the read itself stands
     return this.backend.keepIndex(user, id, ttl).catch(() => { this.indexUntil.delete(id) })
