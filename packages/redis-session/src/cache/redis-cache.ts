@@ -6,7 +6,7 @@ import { bounded } from '../redis/bounded.js'
 import type { RedisClient } from '../redis-client.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
-import { parseStored } from '../stored-json.js'
+import { parseCached } from './parse-cached.js'
 
 // deletes the lock only if it is still ours: a leader that outlived its lock must not free another's
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -117,12 +117,8 @@ export class RedisCache implements CacheApi {
     }
   }
 
-  /** Another client may have written the value: untrusted JSON. */
   private parse<T> (key: string, json: string | null): T | undefined {
-    if (json === null) return undefined
-    const value = parseStored(json)
-    if (value === undefined) this.log.warn({ key }, 'cached value does not parse: treated as a miss')
-    return value as T | undefined
+    return json === null ? undefined : parseCached<T>(key, json, this.log)
   }
 
   /**
