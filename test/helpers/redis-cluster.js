@@ -20,7 +20,7 @@ async function ask (port, ...args) {
   return stdout.trim()
 }
 
-async function startNode (dir) {
+async function startNode (dir, args = []) {
   const port = await freePort()
   let proc
   const node = {
@@ -29,7 +29,7 @@ async function startNode (dir) {
     ask: (...args) => ask(port, ...args),
     async start () {
       proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-announce-ip', '127.0.0.1'], { stdio: 'ignore' })
+        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-announce-ip', '127.0.0.1', ...args], { stdio: 'ignore' })
       await waitFor(async () => (await ask(port, 'PING').catch(() => '')) === 'PONG', { timeout: 10_000, message: `cluster node on ${port}` })
     },
     pause () { proc.kill('SIGSTOP') },
@@ -46,8 +46,11 @@ async function startNode (dir) {
   return node
 }
 
-/** `masters` nodes sharing the 16384 slots, cluster_state:ok on each; `close()` ends them. */
-export async function startRedisCluster ({ masters = 1 } = {}) {
+/**
+ * `masters` nodes sharing the 16384 slots, cluster_state:ok on each; `close()`
+ * ends them. `args`: more redis-server arguments for every node.
+ */
+export async function startRedisCluster ({ masters = 1, args = [] } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-cluster-'))
   const nodes = []
   const close = async () => {
@@ -55,7 +58,7 @@ export async function startRedisCluster ({ masters = 1 } = {}) {
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    for (let i = 0; i < masters; i++) nodes.push(await startNode(dir))
+    for (let i = 0; i < masters; i++) nodes.push(await startNode(dir, args))
     const share = Math.ceil(SLOTS / masters)
     for (const [i, node] of nodes.entries()) {
       await node.ask('CLUSTER', 'ADDSLOTSRANGE', String(i * share), String(Math.min(SLOTS, (i + 1) * share) - 1))

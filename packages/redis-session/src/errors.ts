@@ -26,6 +26,14 @@ export const CacheUnavailableError = createError(
   503
 )
 
+/** A cache key Redis cannot store as one slot's key (an empty one). */
+export const InvalidCacheKeyError = createError(
+  'CORRAL_CACHE_INVALID_KEY',
+  'Invalid cache key: %s',
+  500,
+  TypeError
+)
+
 /** A message could not be published. */
 export const BusUnavailableError = createError(
   'CORRAL_BUS_UNAVAILABLE',

@@ -9,7 +9,6 @@ import { resolveOptions, type RedisSessionOptions, type ResolvedOptions } from '
 import { localPubSub, primaryPubSub, redisPubSub, type PubSubApi } from './pubsub/index.js'
 import { refuseClusterNode } from './redis/cluster-detect.js'
 import { connect } from './redis/connect.js'
-import { boundedBackend } from './session/bounded-backend.js'
 import type { SessionBackend } from './session/backend.js'
 import { CachedSigner } from './session/cached-signer.js'
 import { MemorySessionBackend, type EmbeddedStats } from './session/memory-backend.js'
@@ -64,11 +63,11 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
       throw err
     }
     log.debug({ topology }, 'redis-session: Redis topology')
-    const bus = opts.bus ? redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
+    const bus = opts.bus ? await redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
     return {
       kind: 'redis',
-      sessions: boundedBackend(new RedisSessionBackend(client, opts.prefix), opts.commandTimeout),
-      cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log),
+      sessions: new RedisSessionBackend(client, opts.prefix, opts.commandTimeout),
+      cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log, opts.commandTimeout),
       bus,
       close: async () => {
         await bus?.close()

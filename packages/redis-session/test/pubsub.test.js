@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { redisSession } from '@corral/redis-session'
 import { REDIS_URL, freePort, request, sleep, spawnNode, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
 import { SECRET } from './fixtures/session-app.js'
 import { uniquePrefix } from './fixtures/redis.js'
 
@@ -107,3 +108,75 @@ for (const backend of ['primary', 'redis']) {
     t.ok([...seen.values()].every((r) => r[0].text === 'hi'))
   })
 }
+
+t.test('two subscribes racing on a channel whose subscription fails both fail, and neither handler stays registered', async (t) => {
+  const server = await startRedisServer()
+  t.teardown(() => server.close())
+  const app = await appWithBus(t, { redis: server.url, commandTimeout: 300 })
+  const a = await appWithBus(t, { redis: server.url })
+  await server.stop()
+  const got = []
+  const results = await Promise.allSettled([
+    app.bus.subscribe('race', (m) => { got.push(['first', m]) }),
+    app.bus.subscribe('race', (m) => { got.push(['second', m]) })
+  ])
+  t.same(results.map((r) => r.status), ['rejected', 'rejected'], 'both callers told')
+  t.same(results.map((r) => r.reason?.code), ['CORRAL_BUS_UNAVAILABLE', 'CORRAL_BUS_UNAVAILABLE'])
+  await server.start()
+  await waitFor(async () => {
+    try {
+      await app.bus.subscribe('race', (m) => { got.push(['third', m]) })
+      return true
+    } catch { return false }
+  }, { message: 'a later subscribe succeeds' })
+  await waitFor(async () => {
+    await a.bus.publish('race', 'hi').catch(() => {})
+    return got.length > 0
+  }, { message: 'delivery' })
+  await sleep(100)
+  t.ok(got.every(([who]) => who === 'third'), 'only the handler that subscribed gets messages')
+})
+
+t.test('a pub/sub message that would poison a prototype is dropped with a warning; a message over 1 MiB is refused', async (t) => {
+  const prefix = uniquePrefix('pubsub-poison')
+  const logs = []
+  const app = await appWithBus(t, { redis: REDIS_URL, prefix }, logs)
+  const box = await inbox(app, 'p')
+  const raw = new Redis(REDIS_URL)
+  t.teardown(() => raw.quit())
+  await raw.publish(`${prefix}bus:p`, '{"__proto__":{"admin":true},"a":1}')
+  await raw.publish(`${prefix}bus:p`, '{"constructor":{"prototype":{"admin":true}}}')
+  await app.bus.publish('p', { ok: 1 })
+  await waitFor(() => box.messages.length >= 1)
+  await sleep(50)
+  t.same(box.messages, [{ message: { ok: 1 }, ch: 'p' }], 'only the clean message delivered')
+  t.equal(logs.filter((l) => l.msg.includes('dropped')).length, 2, 'each poisoned one logged')
+  await t.rejects(app.bus.publish('p', 'x'.repeat(1024 * 1024)), { name: 'TypeError', message: /1048576 bytes/ })
+})
+
+t.test('embedded: the primary refuses to rebroadcast a worker\'s message over 1 MiB', async (t) => {
+  const port = await freePort()
+  const proc = spawnNode(new URL('./fixtures/session-cluster.mjs', import.meta.url).pathname, { env: { PORT: String(port) } })
+  t.teardown(() => proc.stop())
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 60_000)
+  const res = await request(`http://127.0.0.1:${port}/huge-publish`, { method: 'POST' })
+  t.equal(res.status, 200)
+  t.not(res.body, 'accepted', `refused (${JSON.stringify(res.body)})`)
+})
+
+t.test('on a Redis Cluster without sharded pub/sub (Redis < 7), the bus falls back to plain pub/sub with one warning', async (t) => {
+  // SSUBSCRIBE and SPUBLISH refused, as by a Redis 6 Cluster
+  const { seeds, close } = await startRedisCluster({ masters: 2, args: ['--rename-command', 'SSUBSCRIBE', 'gone-ssubscribe', '--rename-command', 'SPUBLISH', 'gone-spublish', '--rename-command', 'SUNSUBSCRIBE', 'gone-sunsubscribe'] })
+  t.teardown(close)
+  const prefix = uniquePrefix('old-cluster')
+  const logs = []
+  const a = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix }, logs)
+  const b = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix })
+  const box = await inbox(b, 'news')
+  await waitFor(async () => {
+    await a.bus.publish('news', 'hi')
+    return box.messages.length > 0
+  }, { message: 'delivery over plain pub/sub' })
+  t.same(box.messages[0], { message: 'hi', ch: 'news' })
+  t.equal(logs.filter((l) => l.msg.includes('plain pub/sub')).length, 1, 'one warning')
+})

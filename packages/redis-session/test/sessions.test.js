@@ -1,5 +1,5 @@
 import t from 'tap'
-import { REDIS_URL, sleep } from '../../../test/helpers/index.js'
+import { REDIS_URL, sleep, waitFor } from '../../../test/helpers/index.js'
 import { buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -135,6 +135,8 @@ t.test('a login prunes sessions of the user that expired from the index', async 
   const old = await login('alice')
   await redis.del(`${prefix}sess:${sessionIdOf(old)}`)
   const fresh = await login('alice')
+  // after the answer: the login does not wait for it
+  await waitFor(async () => (await redis.scard(`${prefix}user:alice`)) === 1, { message: 'pruned' })
   t.same(await redis.smembers(`${prefix}user:alice`), [sessionIdOf(fresh)])
 })
 

@@ -11,8 +11,8 @@ export { cacheDefaults } from './options.js'
 export type { CacheApi, CacheOptions } from './options.js'
 
 /** The cache on Redis, shared by every worker and machine. */
-export function redisCache (client: RedisClient, prefix: string, options: CacheOptions, log: FastifyBaseLogger): CacheApi {
-  return new RedisCache(client, prefix, options, log)
+export function redisCache (client: RedisClient, prefix: string, options: CacheOptions, log: FastifyBaseLogger, commandTimeout: number): CacheApi {
+  return new RedisCache(client, prefix, options, log, commandTimeout)
 }
 
 /** The cache of a single process. */

@@ -4,7 +4,7 @@ import { CacheUnavailableError, reason } from '../errors.js'
 import { CACHE_NAMESPACE, type CacheRequest, type LeadAnswer } from './host.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
-import { parseStored } from '../stored-json.js'
+import { parseCached } from './parse-cached.js'
 
 const IPC_MARGIN_MS = 1000
 
@@ -71,10 +71,7 @@ export class PrimaryCache implements CacheApi {
     }, fn)
   }
 
-  /** Any worker may have written the value: untrusted JSON. */
   private parse<T> (key: string, json: string): T | undefined {
-    const value = parseStored(json)
-    if (value === undefined) this.log.warn({ key }, 'cached value does not parse: treated as a miss')
-    return value as T | undefined
+    return parseCached<T>(key, json, this.log)
   }
 }

@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { CacheUnavailableError, reason } from '../errors.js'
+import { CacheUnavailableError, InvalidCacheKeyError, reason } from '../errors.js'
+import { bounded } from '../redis/bounded.js'
 import type { RedisClient } from '../redis-client.js'
 import type { CacheApi, CacheOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
-import { parseStored } from '../stored-json.js'
+import { parseCached } from './parse-cached.js'
 
 // deletes the lock only if it is still ours: a leader that outlived its lock must not free another's
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -32,29 +33,45 @@ export class RedisCache implements CacheApi {
     private readonly client: RedisClient,
     private readonly prefix: string,
     private readonly options: CacheOptions,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** each command's bound in ms, whatever the client's options */
+    private readonly timeout: number
   ) {
     this.flight = new SingleFlight(options.waitTimeout)
   }
 
-  private key (key: string): string { return `${this.prefix}{${key}}` }
+  /**
+   * The key's whole name is its hash tag, so the value and its lock share a
+   * Cluster slot. A brace inside would end the tag early (or make it none:
+   * CROSSSLOT between value and lock), so such a key is tagged by its SHA-1,
+   * and marked `:h` after the tag: it never meets a plain key's name.
+   */
+  private key (key: string): string {
+    if (typeof key !== 'string' || key.length === 0) throw new InvalidCacheKeyError('a cache key must be a non-empty string')
+    if (!key.includes('{') && !key.includes('}')) return `${this.prefix}{${key}}`
+    return `${this.prefix}{${createHash('sha1').update(key).digest('hex')}}:h`
+  }
 
   async get<T = unknown> (key: string): Promise<T | undefined> {
-    return this.parse<T>(key, await this.command(() => this.client.get(this.key(key))))
+    const name = this.key(key)
+    return this.parse<T>(key, await this.command(() => this.client.get(name)))
   }
 
   async set (key: string, value: unknown, options?: { ttl?: number }): Promise<void> {
+    const name = this.key(key)
     const json = JSON.stringify(value)
     if (json === undefined) return
-    await this.command(() => this.client.set(this.key(key), json, 'PX', options?.ttl ?? this.options.ttl))
+    await this.command(() => this.client.set(name, json, 'PX', options?.ttl ?? this.options.ttl))
   }
 
   /** Deletes the value and any leader's lock (one slot by the hash tag): a computation under way does not store its result. */
   async del (key: string): Promise<void> {
-    await this.command(() => this.client.del(this.key(key), `${this.key(key)}:lock`))
+    const name = this.key(key)
+    await this.command(() => this.client.del(name, `${name}:lock`))
   }
 
   async wrap<T> (key: string, fn: () => T | Promise<T>, options?: { ttl?: number }): Promise<T> {
+    this.key(key)
     return await this.flight.run(key, async () => {
       try {
         return await this.lead(key, fn, options?.ttl ?? this.options.ttl)
@@ -89,7 +106,8 @@ export class RedisCache implements CacheApi {
           return value
         } finally {
           clearInterval(renew)
-          await this.client.eval(RELEASE, 1, lockKey, token).catch(() => {})
+          // not awaited: the caller has its value; a lock left behind expires after lockTtl
+          this.client.eval(RELEASE, 1, lockKey, token).catch(() => {})
         }
       }
       // another process leads: wait for its value, or for its lock to go (it failed or died)
@@ -99,18 +117,18 @@ export class RedisCache implements CacheApi {
     }
   }
 
-  /** Another client may have written the value: untrusted JSON. */
   private parse<T> (key: string, json: string | null): T | undefined {
-    if (json === null) return undefined
-    const value = parseStored(json)
-    if (value === undefined) this.log.warn({ key }, 'cached value does not parse: treated as a miss')
-    return value as T | undefined
+    return json === null ? undefined : parseCached<T>(key, json, this.log)
   }
 
-  /** Runs a Redis command; an outage becomes CacheUnavailableError, logged once until Redis answers again. */
+  /**
+   * Runs a Redis command, bounded by the timeout whatever the client's
+   * options; an outage becomes CacheUnavailableError, logged once until Redis
+   * answers again.
+   */
   private async command<R> (run: () => Promise<R>): Promise<R> {
     try {
-      const result = await run()
+      const result = await bounded(run(), this.timeout)
       if (this.down) {
         this.down = false
         this.log.info('cache: Redis answers again')

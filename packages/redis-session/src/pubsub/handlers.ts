@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { parseStored } from '../stored-json.js'
 
 /** Gets each message of a channel; a throw or rejection is logged, never fatal. */
 export type MessageHandler = (message: unknown, channel: string) => void | Promise<void>
@@ -14,6 +15,20 @@ export interface PubSubApi {
 }
 
 const MAX_CHANNEL = 256
+
+/**
+ * The largest message, as JSON bytes (1 MiB): a bus carries notifications,
+ * not payloads, and the embedded bus copies each message to every worker.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024
+
+/** Throws when `json` is over {@link MAX_MESSAGE_BYTES}. */
+export function checkSize (json: string): void {
+  // a character is at most 3 bytes in UTF-8 (4 for a surrogate pair of 2): cheap before exact
+  if (json.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(json) > MAX_MESSAGE_BYTES) {
+    throw new TypeError(`a pub/sub message is at most ${MAX_MESSAGE_BYTES} bytes of JSON`)
+  }
+}
 
 export function checkChannel (channel: unknown): asserts channel is string {
   if (typeof channel !== 'string' || channel.length === 0 || channel.length > MAX_CHANNEL) {
@@ -49,6 +64,9 @@ export class Handlers {
     return true
   }
 
+  /** Removes every handler of a channel (its subscription failed). */
+  drop (channel: string): void { this.byChannel.delete(channel) }
+
   channels (): string[] { return [...this.byChannel.keys()] }
 
   onResubscribe (fn: () => void): void { this.resubscribed.push(fn) }
@@ -62,12 +80,10 @@ export class Handlers {
   deliver (channel: string, json: unknown): void {
     const set = this.byChannel.get(channel)
     if (set === undefined) return
-    let message: unknown
-    try {
-      if (typeof json !== 'string') throw new TypeError('not a string')
-      message = JSON.parse(json)
-    } catch {
-      this.log.warn({ channel }, 'pub/sub: a message that is not JSON was dropped')
+    // untrusted as a stored value: anyone with access to Redis (or any worker) publishes
+    const message = typeof json === 'string' ? parseStored(json) : undefined
+    if (message === undefined) {
+      this.log.warn({ channel }, 'pub/sub: a message that is not JSON (or would poison a prototype) was dropped')
       return
     }
     for (const handler of set) {
@@ -89,5 +105,6 @@ export class Handlers {
 export function encode (message: unknown): string {
   const json = JSON.stringify(message)
   if (json === undefined) throw new TypeError('a message must be JSON-serializable')
+  checkSize(json)
   return json
 }

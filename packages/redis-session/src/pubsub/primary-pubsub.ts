@@ -1,7 +1,7 @@
 import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import { BusUnavailableError, InvalidRequestError, reason } from '../errors.js'
-import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { checkChannel, checkSize, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
 
 export const PUBSUB_NAMESPACE = 'corral.pubsub'
 const IPC_TIMEOUT_MS = 1000
@@ -12,6 +12,11 @@ function parsePublished (data: unknown): Published {
   const m = data as Partial<Published> | null
   if (m === null || typeof m !== 'object' || typeof m.json !== 'string') throw new InvalidRequestError('bad pub/sub message')
   checkChannel(m.channel)
+  try {
+    checkSize(m.json)
+  } catch (err) {
+    throw new InvalidRequestError((err as Error).message)
+  }
   return { channel: m.channel, json: m.json }
 }
 
@@ -59,7 +64,7 @@ export class PrimaryPubSub implements PubSubApi {
   }
 }
 
-/** The primary's side: every published message goes to every live worker. */
+/** The primary's side: every published message (checked: a worker may be broken) goes to every live worker. */
 export function hostPubSub (bus: PrimaryBus): () => void {
   bus.handle(PUBSUB_NAMESPACE, (data) => {
     const published = parsePublished(data)

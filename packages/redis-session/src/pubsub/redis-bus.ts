@@ -11,6 +11,8 @@ import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } f
  */
 export abstract class RedisBus implements PubSubApi {
   protected readonly handlers: Handlers
+  /** a channel's subscription under way: every subscribe meanwhile waits for it, and shares its failure */
+  private readonly pending = new Map<string, Promise<void>>()
 
   constructor (protected readonly prefix: string, protected readonly timeout: number, log: FastifyBaseLogger) {
     this.handlers = new Handlers(log)
@@ -38,10 +40,22 @@ export abstract class RedisBus implements PubSubApi {
   async subscribe (channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
     checkChannel(channel)
     if (this.handlers.add(channel, handler)) {
+      // bounded, whatever the client: a subscribe never waits past the timeout
+      const listening = bounded(this.listen(channel), this.timeout)
+      this.pending.set(channel, listening)
+      // registered first, so it runs before any caller resumes: on a failure
+      // every handler added meanwhile goes, and the next subscribe listens anew
+      listening.then(() => { this.pending.delete(channel) }, () => {
+        this.pending.delete(channel)
+        this.handlers.drop(channel)
+        this.unlisten(channel).catch(() => {})
+      })
+    }
+    const listening = this.pending.get(channel)
+    if (listening !== undefined) {
       try {
-        await this.listen(channel)
+        await listening
       } catch (err) {
-        this.handlers.remove(channel, handler)
         throw new BusUnavailableError(reason(err))
       }
     }

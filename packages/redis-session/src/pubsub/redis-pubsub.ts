@@ -7,6 +7,7 @@ import { RedisBus } from './redis-bus.js'
  * Pub/sub on Redis: publishes on the shared client, listens on a dedicated
  * subscriber connection (a subscribed connection can do nothing else), which
  * ioredis resubscribes after a reconnect; `onResubscribe` callbacks run then.
+ * Also the bus of a Redis Cluster without sharded pub/sub (Redis < 7).
  */
 export class RedisPubSub extends RedisBus {
   private readonly subscriber: RedisClient

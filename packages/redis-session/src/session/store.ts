@@ -66,6 +66,8 @@ export class SessionStore extends EventEmitter {
   private readonly read = new Set<string>()
   /** the value just read: @fastify/session restores it and the plugin marks it in the same tick */
   private justRead: { id: string, raw: string } | undefined
+  /** in an outage, already logged */
+  private down = false
 
   constructor (protected readonly backend: SessionBackend, options: SessionStoreOptions = {}) {
     super()
@@ -143,14 +145,39 @@ export class SessionStore extends EventEmitter {
    * rejection that would take the worker down.
    */
   private deliver<T> (work: Promise<T>, callback: Callback<T>): void {
-    work.then((value) => callback(null, value), (err) => callback(this.unavailable(err)))
-      .catch((err: unknown) => this.log?.error({ err: { message: (err as Error)?.message } }, 'session store callback threw'))
+    work.then((value) => {
+      this.down = false
+      try {
+        callback(null, value)
+      } catch (err) {
+        this.log?.error({ err: { message: (err as Error)?.message } }, 'session store callback threw')
+        // @fastify/session builds the Session inside the callback, before it
+        // calls its hook's done: a session it cannot build would leave the
+        // request unanswered forever. Answered once more as no session.
+        if (value !== null && value !== undefined) {
+          try { callback(null, null as T) } catch { /* logged above */ }
+        }
+      }
+    }, (err) => {
+      try {
+        callback(this.unavailable(err))
+      } catch (thrown) {
+        this.log?.error({ err: { message: (thrown as Error)?.message } }, 'session store callback threw')
+      }
+    })
   }
 
-  /** The client sees a code and a generic message; the reason goes to the log. */
+  /**
+   * The client sees a code and a generic message; the reason goes to the
+   * log, once per outage (until the store answers again): not one line per
+   * failing request.
+   */
   private unavailable (err: unknown): Error {
-    const reason = err instanceof Error ? err.message : String(err)
-    this.log?.warn({ reason }, 'session store unavailable: the request gets a 503')
+    if (!this.down) {
+      this.down = true
+      const reason = err instanceof Error ? err.message : String(err)
+      this.log?.warn({ reason }, 'session store unavailable: requests get a 503 until it answers again')
+    }
     return new StoreUnavailableError()
   }
 
@@ -165,9 +192,7 @@ export class SessionStore extends EventEmitter {
     if (value === null || typeof value !== 'object' || Array.isArray(value) ||
       Object.keys(value).some((key) => RESERVED.has(key)) ||
       (session.cookie !== undefined && (session.cookie === null || typeof session.cookie !== 'object'))) {
-      // the id is a secret (it is the cookie): log only a hint of it
-      this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
-      return null
+      return this.unparsable(id)
     }
     const created = session[CREATED_KEY]
     if (this.maxLifetime !== undefined && typeof created === 'number' && created + this.maxLifetime <= Date.now()) {
@@ -179,11 +204,27 @@ export class SessionStore extends EventEmitter {
       // attributes (secure, sameSite, domain, path) come from the current
       // configuration, never from the stored copy: tightening them reaches
       // existing sessions; with a maxAge, the store's TTL is the clock
-      session.cookie = typeof cookie.originalMaxAge === 'number'
-        ? { originalMaxAge: cookie.originalMaxAge }
-        : typeof cookie.expires === 'string' ? { expires: cookie.expires } : {}
+      const maxAge = cookie.originalMaxAge
+      const expires = cookie.expires
+      if (maxAge !== undefined && maxAge !== null) {
+        // @fastify/session throws on a maxAge whose expiry is no Date, and
+        // Redis refuses PX NaN: such a session would never be answered
+        if (!validMaxAge(maxAge)) return this.unparsable(id)
+        session.cookie = { originalMaxAge: maxAge }
+      } else if (expires !== undefined && expires !== null) {
+        if (typeof expires !== 'string' || !Number.isFinite(Date.parse(expires))) return this.unparsable(id)
+        session.cookie = { expires }
+      } else {
+        session.cookie = {}
+      }
     }
     return session
+  }
+
+  private unparsable (id: string): null {
+    // the id is a secret (it is the cookie): log only a hint of it
+    this.log?.warn({ session: id.slice(0, 6) }, 'session value does not parse: treated as no session')
+    return null
   }
 
   /**
@@ -195,7 +236,10 @@ export class SessionStore extends EventEmitter {
     const now = Date.now()
     const until = this.indexUntil.get(id)
     if (until !== undefined && until >= now + ttl) return undefined
-    if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.clear()
+    // a Map iterates in insertion order: re-inserted, an id is the newest, and past the bound the oldest goes
+    // (clearing all would send every session's refresh at once)
+    this.indexUntil.delete(id)
+    if (this.indexUntil.size >= MAX_REMEMBERED) this.indexUntil.delete(this.indexUntil.keys().next().value as string)
     this.indexUntil.set(id, now + ttl * INDEX_SLACK)
     // a failure is the next read's to retry; the read itself stands
     return this.backend.keepIndex(user, id, ttl).catch(() => { this.indexUntil.delete(id) })
@@ -228,6 +272,13 @@ export class SessionStore extends EventEmitter {
     if (cookie?.expires !== undefined && cookie.expires !== null) return new Date(cookie.expires).getTime() - Date.now()
     return this.ttl
   }
+}
+
+/** Browsers cap a cookie's lifetime at 400 days (RFC 6265bis): no session lives longer. */
+export const MAX_COOKIE_AGE = 400 * 86_400_000
+
+function validMaxAge (maxAge: unknown): maxAge is number {
+  return Number.isSafeInteger(maxAge) && (maxAge as number) > 0 && (maxAge as number) <= MAX_COOKIE_AGE
 }
 
 /**
