@@ -125,7 +125,7 @@ export async function startRedisServer () {
     pause () { proc.kill('SIGSTOP') },
     resume () { proc.kill('SIGCONT') },
     async stop () {
-      if (!proc || proc.exitCode !== null) return
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
       proc.kill('SIGCONT')
       const exited = new Promise((resolve) => proc.once('exit', resolve))
       proc.kill('SIGKILL')
