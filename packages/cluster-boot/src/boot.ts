@@ -60,7 +60,9 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   process.on('uncaughtException', (err) => {
     failed = true
     log.fatal({ err }, 'uncaught exception in the primary: stopping gracefully')
-    supervisor.stop('primary uncaught exception')
+    // the primary is in an unknown state: if the graceful stop cannot finish, exit anyway
+    setTimeout(() => process.exit(1), opts.killTimeout + 5000).unref()
+    supervisor.stop('primary uncaught exception').catch(() => {})
   })
   supervisor.once('stopped', () => {
     const code = supervisor.crashLoop || supervisor.startupError !== undefined || failed || signals > 1 ? 1 : 0

@@ -177,7 +177,7 @@ export class Supervisor extends EventEmitter {
       }
       if (result.ok) this.reloads++
       this.log[result.ok ? 'info' : 'error'](result, result.ok ? 'rolling reload done' : 'rolling reload stopped: a replacement never became ready, old worker kept')
-      this.emit('reload', result)
+      this.safeEmit('reload', result)
       return result
     }).finally(() => { this.reloading = undefined })
     return this.reloading
@@ -198,7 +198,7 @@ export class Supervisor extends EventEmitter {
       this.log.info({ reason }, 'all workers stopped')
       // last, and once: the one line a person starting the app needs
       if (this.startupError !== undefined) this.log.fatal({ code: this.startupError.code, cause: this.startupError.cause }, this.startupError.message)
-      this.emit('stopped')
+      this.safeEmit('stopped')
     })
     return this.stopped
   }
@@ -232,7 +232,7 @@ export class Supervisor extends EventEmitter {
       record.lastSeen = Date.now()
       this.bus.dispatch(raw, record)
     })
-    worker.once('online', () => this.emit('online', record))
+    worker.once('online', () => this.safeEmit('online', record))
     worker.on('error', (err) => this.log.warn({ err, slot, pid: record.pid }, 'worker IPC error'))
     worker.once('exit', (code, signal) => this.onExit(record, code, signal))
     const readyTimer = setTimeout(() => {
@@ -244,7 +244,7 @@ export class Supervisor extends EventEmitter {
     }, this.opts.readyTimeout)
     record.ready.then(() => clearTimeout(readyTimer))
     this.log.info({ slot, workerId: worker.id, pid: record.pid, replacing }, 'worker forked')
-    this.emit('fork', record)
+    this.safeEmit('fork', record)
     return record
   }
 
@@ -262,7 +262,7 @@ export class Supervisor extends EventEmitter {
       slot.startFailures = 0
       if (!record.replacing) this.current[record.slot] = record
       this.log.info({ slot: record.slot, pid: record.pid, startupMs: (record.readyAt ?? 0) - record.startedAt }, 'worker ready')
-      this.emit('ready', record)
+      this.safeEmit('ready', record)
     } else if (message.event === 'stats') {
       const stats = readStats(message.stats)
       if (stats === undefined) {
@@ -275,7 +275,7 @@ export class Supervisor extends EventEmitter {
         record.unresponsiveAt = undefined
         this.log.warn({ slot: record.slot, pid: record.pid }, 'worker responsive again')
       }
-      this.emit('stats', record)
+      this.safeEmit('stats', record)
       this.checkMemory(record)
     } else if (message.event === 'failed') {
       this.onStartupFailure(record, message.error.message.split('\n')[0].slice(0, 500), message.error.code)
@@ -297,7 +297,7 @@ export class Supervisor extends EventEmitter {
     const err = new StartupError(message)
     if (code !== undefined) (err as { cause?: unknown }).cause = { code }
     this.startupError = err
-    this.emit('startupfailed', err)
+    this.safeEmit('startupfailed', err)
     this.stop('start-up error')
   }
 
@@ -322,7 +322,7 @@ export class Supervisor extends EventEmitter {
         record.state = 'unresponsive'
         record.unresponsiveAt = now
         this.log.error({ slot: record.slot, pid: record.pid, silentMs: now - record.lastSeen, hangTimeout: this.opts.hangTimeout }, 'worker unresponsive: no heartbeat within hangTimeout, replacing it')
-        this.emit('unresponsive', record)
+        this.safeEmit('unresponsive', record)
       } else if (record.state === 'unresponsive' && !record.hungKilled && now - (record.unresponsiveAt ?? now) >= this.opts.killTimeout) {
         record.hungKilled = true
         this.hangRestarts++
@@ -349,7 +349,7 @@ export class Supervisor extends EventEmitter {
     next.replacing = false
     this.current[slot] = next
     if (old !== undefined && old.state !== 'exited') {
-      this.emit('restart', next, old, reason)
+      this.safeEmit('restart', next, old, reason)
       await this.drain(old, reason)
     }
     return true
@@ -385,10 +385,12 @@ export class Supervisor extends EventEmitter {
       const reason = hung ? 'unresponsive' : wasReady ? 'unexpected exit' : 'exited before ready'
       this.log.warn({ ...fields, reason, ...(record.startupError === undefined ? {} : { error: record.startupError }) }, 'worker died')
     }
-    this.emit('exit', record, info)
-    if (this.stopping || this.crashLoop) return
-    if (!expected) this.onCrash(record, code, signal, hung)
-    if (!this.crashLoop) this.ensureWorker(record.slot, record)
+    // the respawn first: whatever a listener does, the slot keeps its worker
+    if (!this.stopping && !this.crashLoop) {
+      if (!expected) this.onCrash(record, code, signal, hung)
+      if (!this.crashLoop) this.ensureWorker(record.slot, record)
+    }
+    this.safeEmit('exit', record, info)
   }
 
   private onCrash (record: WorkerRecord, code: number | null, signal: string | null, hung: boolean): void {
@@ -406,7 +408,7 @@ export class Supervisor extends EventEmitter {
       this.crashLoop = true
       const err = new CrashLoopError(this.opts.maxRestarts)
       this.log.error({ err, maxRestarts: this.opts.maxRestarts, lastError: slot.lastError }, err.message)
-      this.emit('crashloop', err)
+      this.safeEmit('crashloop', err)
       this.stop('crash loop')
     }
   }
@@ -424,8 +426,23 @@ export class Supervisor extends EventEmitter {
       if (this.stopping) return
       this.slotRestarts[index]++
       this.restarts++
-      this.emit('restart', this.fork(index), previous, 'crash')
+      this.safeEmit('restart', this.fork(index), previous, 'crash')
     }, delay)
+  }
+
+  /**
+   * Every listener runs, and none can throw into the supervisor: a failing
+   * metrics hook or user listener must not skip a respawn, reach the
+   * primary's uncaught-exception handler, or reject stop().
+   */
+  private safeEmit (event: string, ...args: unknown[]): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        (listener as (...a: unknown[]) => unknown).apply(this, args)
+      } catch (err) {
+        this.log.error({ err, event }, 'supervisor event listener failed')
+      }
+    }
   }
 
   private enqueue<T> (task: () => Promise<T>): Promise<T> {
