@@ -5,6 +5,7 @@ import { CONTROL, isControlMessage, type ControlMessage } from './control.js'
 import { CrashLoopError, StartupError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { PrimaryBus } from './primary-bus.js'
+import { redact } from './redact.js'
 import { WorkerRecord } from './worker-record.js'
 import { readStats } from './worker-stats.js'
 
@@ -22,6 +23,10 @@ export interface ReloadResult {
   /** the slot whose replacement never became ready; the old worker was kept */
   failedSlot?: number
 }
+
+/** a worker's start-up error as kept and shown: one line, this long at most */
+const MAX_ERROR = 300
+const MAX_CODE = 64
 
 export type ReplaceReason = 'reload' | 'maxMemory'
 
@@ -278,7 +283,11 @@ export class Supervisor extends EventEmitter {
       this.safeEmit('stats', record)
       this.checkMemory(record)
     } else if (message.event === 'failed') {
-      this.onStartupFailure(record, message.error.message.split('\n')[0].slice(0, 500), message.error.code)
+      // only a worker still starting can fail to start; a ready one cannot rewrite why it dies
+      if (record.state !== 'starting') return
+      // worker-sent text reaches /supervisor, metrics and the log: no credentials, bounded
+      const code = message.error.code === undefined ? undefined : message.error.code.slice(0, MAX_CODE)
+      this.onStartupFailure(record, redact(message.error.message.split('\n')[0], MAX_ERROR), code)
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Status } from './check-runner.js'
-import { redact } from './redact.js'
+import { redact } from '@corral/cluster-boot'
 
 /**
  * A slot as a cluster-boot supervisor that backs off crash-looping slots
