@@ -30,8 +30,11 @@ const MAX_CODE = 64
 
 export type ReplaceReason = 'reload' | 'maxMemory'
 
-/** `backoff`: crash-looping, its respawn pending with a growing delay. */
-export type SlotStatus = 'up' | 'starting' | 'backoff'
+/**
+ * `backoff`: crash-looping, its respawn pending with a growing delay;
+ * `unresponsive`: its only worker stopped its heartbeat and is being replaced.
+ */
+export type SlotStatus = 'up' | 'starting' | 'unresponsive' | 'backoff'
 
 /** One slot as the admin endpoints and metrics show it. */
 export interface SlotState {
@@ -137,6 +140,7 @@ export class Supervisor extends EventEmitter {
       let status: SlotStatus = 'starting'
       if (s.timer !== undefined) status = 'backoff'
       else if (this.hasWorker(slot, 'ready')) status = 'up'
+      else if (this.hasWorker(slot, 'unresponsive')) status = 'unresponsive'
       const up = this.current[slot]
       // a worker that stayed up minUptime ends the streak, as its next crash would find
       const crashes = up?.readyAt !== undefined && Date.now() - up.readyAt >= this.opts.minUptime ? 0 : s.crashes
@@ -275,7 +279,8 @@ export class Supervisor extends EventEmitter {
         return
       }
       record.stats = stats
-      if (record.state === 'unresponsive') {
+      // a stats message already in the pipe when a hung worker was SIGKILLed must not bring it back
+      if (record.state === 'unresponsive' && !record.hungKilled) {
         record.state = 'ready'
         record.unresponsiveAt = undefined
         this.log.warn({ slot: record.slot, pid: record.pid }, 'worker responsive again')
