@@ -37,7 +37,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   const admin = createAdmin(supervisor, log, opts.admin)
   if (opts.primary !== undefined) await opts.primary(admin)
   if (opts.admin !== false) {
-    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: protect it')
+    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
     await admin.listen({ port: opts.admin.port, host: opts.admin.host })
   } else {
     await admin.ready()
