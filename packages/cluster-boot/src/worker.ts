@@ -81,6 +81,8 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
   })()
   // a drain waits for the build; the build's own error is handled below
   const built = build.then(() => true, () => false)
+  // a drain that comes while listen() is under way waits for it: closing a server not yet listening closes nothing
+  let listening: Promise<unknown> = Promise.resolve()
 
   const drain = async (reason: string): Promise<void> => {
     if (runtime.draining) return
@@ -91,6 +93,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     for (const hook of runtime.drainHooks) {
       try { await hook() } catch (err) { log.error({ err }, 'drain hook failed') }
     }
+    await listening.catch(() => {})
     await drainConnections(app.server, opts.idleCloseDelay)
     try {
       await app.close()
@@ -125,7 +128,8 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     }
     if (runtime.draining) return app as FastifyInstance
     const reusePort = process.env.CORRAL_SCHEDULING === 'reuseport'
-    await (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+    listening = (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+    await listening
   } catch (err) {
     if (runtime.draining) return app as FastifyInstance
     // the primary prints it once for every worker; alone (no IPC), say it here
