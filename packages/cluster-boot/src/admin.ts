@@ -55,20 +55,24 @@ export function createAdmin (supervisor: Supervisor, log: Logger, options: Resol
 
 function guard (admin: FastifyInstance, options: ResolvedAdminOptions): void {
   const token = options.token === undefined ? undefined : digest(options.token)
-  let names: Set<string> | undefined
-  // once listening: the real port (admin.port may be 0) and, bound to every interface, this machine's addresses
+  // read per request from the socket, not cached: a request injected before listen would freeze port 0
   const allowed = (): Set<string> => {
-    if (names !== undefined) return names
     const address = admin.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : options.port
-    const hosts = new Set(isLoopback(options.host) ? LOOPBACK_NAMES : [bracket(options.host)])
+    // the configured host itself always (127.0.0.2 is loopback too, but no loopback name says it)
+    const hosts = new Set([bracket(options.host)])
+    if (isLoopback(options.host)) for (const name of LOOPBACK_NAMES) hosts.add(name)
     if (WILDCARD.has(options.host)) {
       for (const name of LOOPBACK_NAMES) hosts.add(name)
       hosts.add(os.hostname().toLowerCase())
       for (const list of Object.values(os.networkInterfaces())) for (const i of list ?? []) hosts.add(bracket(i.address))
     }
-    names = new Set(options.allowedHosts)
-    for (const h of hosts) names.add(`${h}:${port}`)
+    const names = new Set(options.allowedHosts)
+    for (const h of hosts) {
+      names.add(`${h}:${port}`)
+      // on the default port a browser sends the bare name
+      if (port === 80) names.add(h)
+    }
     for (const h of options.allowedHosts) if (!h.includes(':') || h.startsWith('[')) names.add(`${h}:${port}`)
     return names
   }
@@ -113,6 +117,8 @@ function bracket (host: string): string {
   return lower.includes(':') && !lower.startsWith('[') ? `[${lower}]` : lower
 }
 
+/** A loopback host name or address: localhost, ::1, 127.0.0.0/8, and 127.x mapped into IPv6 (::ffff:127.0.0.1). */
 export function isLoopback (host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.')
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return LOOPBACK.has(h) || h.startsWith('127.') || h.startsWith('::ffff:127.')
 }

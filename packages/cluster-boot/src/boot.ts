@@ -41,7 +41,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   const admin = createAdmin(supervisor, log, opts.admin)
   if (opts.primary !== undefined) await opts.primary(admin)
   if (opts.admin !== false) {
-    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: protect it')
+    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
     await admin.listen({ port: opts.admin.port, host: opts.admin.host })
   } else {
     await admin.ready()
@@ -66,7 +66,9 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   process.on('uncaughtException', (err) => {
     failed = true
     log.fatal({ err }, 'uncaught exception in the primary: stopping gracefully')
-    supervisor.stop('primary uncaught exception')
+    // the primary is in an unknown state: if the graceful stop cannot finish, exit anyway
+    setTimeout(() => process.exit(1), opts.killTimeout + 5000).unref()
+    supervisor.stop('primary uncaught exception').catch(() => {})
   })
   supervisor.once('stopped', () => {
     balancer?.close()

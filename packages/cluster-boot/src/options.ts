@@ -52,7 +52,7 @@ export interface BootOptions {
   killTimeout?: number
   /** ms a new worker has to become ready, at start and in reloads (default 15000) */
   readyTimeout?: number
-  /** crashes of a slot in a row after which its respawn delay stays at `maxRestartDelay`; the primary gives up only when every slot passed it with no worker ever ready (default 10) */
+  /** workers of a slot in a row that die before ever becoming ready; the primary gives up only when every slot passed it (default 10). It does not cap the respawn delay: `maxRestartDelay` does */
   maxRestarts?: number
   /** no longer used: crash-looping slots back off instead of stopping the primary (accepted so old configs still start) */
   restartWindow?: number

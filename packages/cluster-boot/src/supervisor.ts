@@ -5,6 +5,7 @@ import { CONTROL, isControlMessage, type ControlMessage } from './control.js'
 import { CrashLoopError, StartupError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { PrimaryBus } from './primary-bus.js'
+import { redact } from './redact.js'
 import { WorkerRecord } from './worker-record.js'
 import { readStats } from './worker-stats.js'
 
@@ -23,10 +24,17 @@ export interface ReloadResult {
   failedSlot?: number
 }
 
+/** a worker's start-up error as kept and shown: one line, this long at most */
+const MAX_ERROR = 300
+const MAX_CODE = 64
+
 export type ReplaceReason = 'reload' | 'maxMemory'
 
-/** `backoff`: crash-looping, its respawn pending with a growing delay. */
-export type SlotStatus = 'up' | 'starting' | 'backoff'
+/**
+ * `backoff`: crash-looping, its respawn pending with a growing delay;
+ * `unresponsive`: its only worker stopped its heartbeat and is being replaced.
+ */
+export type SlotStatus = 'up' | 'starting' | 'unresponsive' | 'backoff'
 
 /** One slot as the admin endpoints and metrics show it. */
 export interface SlotState {
@@ -132,6 +140,7 @@ export class Supervisor extends EventEmitter {
       let status: SlotStatus = 'starting'
       if (s.timer !== undefined) status = 'backoff'
       else if (this.hasWorker(slot, 'ready')) status = 'up'
+      else if (this.hasWorker(slot, 'unresponsive')) status = 'unresponsive'
       const up = this.current[slot]
       // a worker that stayed up minUptime ends the streak, as its next crash would find
       const crashes = up?.readyAt !== undefined && Date.now() - up.readyAt >= this.opts.minUptime ? 0 : s.crashes
@@ -177,7 +186,7 @@ export class Supervisor extends EventEmitter {
       }
       if (result.ok) this.reloads++
       this.log[result.ok ? 'info' : 'error'](result, result.ok ? 'rolling reload done' : 'rolling reload stopped: a replacement never became ready, old worker kept')
-      this.emit('reload', result)
+      this.safeEmit('reload', result)
       return result
     }).finally(() => { this.reloading = undefined })
     return this.reloading
@@ -198,7 +207,7 @@ export class Supervisor extends EventEmitter {
       this.log.info({ reason }, 'all workers stopped')
       // last, and once: the one line a person starting the app needs
       if (this.startupError !== undefined) this.log.fatal({ code: this.startupError.code, cause: this.startupError.cause }, this.startupError.message)
-      this.emit('stopped')
+      this.safeEmit('stopped')
     })
     return this.stopped
   }
@@ -232,7 +241,7 @@ export class Supervisor extends EventEmitter {
       record.lastSeen = Date.now()
       this.bus.dispatch(raw, record)
     })
-    worker.once('online', () => this.emit('online', record))
+    worker.once('online', () => this.safeEmit('online', record))
     worker.on('error', (err) => this.log.warn({ err, slot, pid: record.pid }, 'worker IPC error'))
     worker.once('exit', (code, signal) => this.onExit(record, code, signal))
     const readyTimer = setTimeout(() => {
@@ -244,7 +253,7 @@ export class Supervisor extends EventEmitter {
     }, this.opts.readyTimeout)
     record.ready.then(() => clearTimeout(readyTimer))
     this.log.info({ slot, workerId: worker.id, pid: record.pid, replacing }, 'worker forked')
-    this.emit('fork', record)
+    this.safeEmit('fork', record)
     return record
   }
 
@@ -262,7 +271,7 @@ export class Supervisor extends EventEmitter {
       slot.startFailures = 0
       if (!record.replacing) this.current[record.slot] = record
       this.log.info({ slot: record.slot, pid: record.pid, startupMs: (record.readyAt ?? 0) - record.startedAt }, 'worker ready')
-      this.emit('ready', record)
+      this.safeEmit('ready', record)
     } else if (message.event === 'stats') {
       const stats = readStats(message.stats)
       if (stats === undefined) {
@@ -270,15 +279,20 @@ export class Supervisor extends EventEmitter {
         return
       }
       record.stats = stats
-      if (record.state === 'unresponsive') {
+      // a stats message already in the pipe when a hung worker was SIGKILLed must not bring it back
+      if (record.state === 'unresponsive' && !record.hungKilled) {
         record.state = 'ready'
         record.unresponsiveAt = undefined
         this.log.warn({ slot: record.slot, pid: record.pid }, 'worker responsive again')
       }
-      this.emit('stats', record)
+      this.safeEmit('stats', record)
       this.checkMemory(record)
     } else if (message.event === 'failed') {
-      this.onStartupFailure(record, message.error.message.split('\n')[0].slice(0, 500), message.error.code)
+      // only a worker still starting can fail to start; a ready one cannot rewrite why it dies
+      if (record.state !== 'starting') return
+      // worker-sent text reaches /supervisor, metrics and the log: no credentials, bounded
+      const code = message.error.code === undefined ? undefined : message.error.code.slice(0, MAX_CODE)
+      this.onStartupFailure(record, redact(message.error.message.split('\n')[0], MAX_ERROR), code)
     }
   }
 
@@ -297,7 +311,7 @@ export class Supervisor extends EventEmitter {
     const err = new StartupError(message)
     if (code !== undefined) (err as { cause?: unknown }).cause = { code }
     this.startupError = err
-    this.emit('startupfailed', err)
+    this.safeEmit('startupfailed', err)
     this.stop('start-up error')
   }
 
@@ -322,7 +336,7 @@ export class Supervisor extends EventEmitter {
         record.state = 'unresponsive'
         record.unresponsiveAt = now
         this.log.error({ slot: record.slot, pid: record.pid, silentMs: now - record.lastSeen, hangTimeout: this.opts.hangTimeout }, 'worker unresponsive: no heartbeat within hangTimeout, replacing it')
-        this.emit('unresponsive', record)
+        this.safeEmit('unresponsive', record)
       } else if (record.state === 'unresponsive' && !record.hungKilled && now - (record.unresponsiveAt ?? now) >= this.opts.killTimeout) {
         record.hungKilled = true
         this.hangRestarts++
@@ -349,7 +363,7 @@ export class Supervisor extends EventEmitter {
     next.replacing = false
     this.current[slot] = next
     if (old !== undefined && old.state !== 'exited') {
-      this.emit('restart', next, old, reason)
+      this.safeEmit('restart', next, old, reason)
       await this.drain(old, reason)
     }
     return true
@@ -385,10 +399,12 @@ export class Supervisor extends EventEmitter {
       const reason = hung ? 'unresponsive' : wasReady ? 'unexpected exit' : 'exited before ready'
       this.log.warn({ ...fields, reason, ...(record.startupError === undefined ? {} : { error: record.startupError }) }, 'worker died')
     }
-    this.emit('exit', record, info)
-    if (this.stopping || this.crashLoop) return
-    if (!expected) this.onCrash(record, code, signal, hung)
-    if (!this.crashLoop) this.ensureWorker(record.slot, record)
+    // the respawn first: whatever a listener does, the slot keeps its worker
+    if (!this.stopping && !this.crashLoop) {
+      if (!expected) this.onCrash(record, code, signal, hung)
+      if (!this.crashLoop) this.ensureWorker(record.slot, record)
+    }
+    this.safeEmit('exit', record, info)
   }
 
   private onCrash (record: WorkerRecord, code: number | null, signal: string | null, hung: boolean): void {
@@ -406,7 +422,7 @@ export class Supervisor extends EventEmitter {
       this.crashLoop = true
       const err = new CrashLoopError(this.opts.maxRestarts)
       this.log.error({ err, maxRestarts: this.opts.maxRestarts, lastError: slot.lastError }, err.message)
-      this.emit('crashloop', err)
+      this.safeEmit('crashloop', err)
       this.stop('crash loop')
     }
   }
@@ -424,8 +440,23 @@ export class Supervisor extends EventEmitter {
       if (this.stopping) return
       this.slotRestarts[index]++
       this.restarts++
-      this.emit('restart', this.fork(index), previous, 'crash')
+      this.safeEmit('restart', this.fork(index), previous, 'crash')
     }, delay)
+  }
+
+  /**
+   * Every listener runs, and none can throw into the supervisor: a failing
+   * metrics hook or user listener must not skip a respawn, reach the
+   * primary's uncaught-exception handler, or reject stop().
+   */
+  private safeEmit (event: string, ...args: unknown[]): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        (listener as (...a: unknown[]) => unknown).apply(this, args)
+      } catch (err) {
+        this.log.error({ err, event }, 'supervisor event listener failed')
+      }
+    }
   }
 
   private enqueue<T> (task: () => Promise<T>): Promise<T> {

@@ -83,6 +83,8 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
   })()
   // a drain waits for the build; the build's own error is handled below
   const built = build.then(() => true, () => false)
+  // a drain that comes while listen() is under way waits for it: closing a server not yet listening closes nothing
+  let listening: Promise<unknown> = Promise.resolve()
 
   const drain = async (reason: string): Promise<void> => {
     if (runtime.draining) return
@@ -93,6 +95,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     for (const hook of runtime.drainHooks) {
       try { await hook() } catch (err) { log.error({ err }, 'drain hook failed') }
     }
+    await listening.catch(() => {})
     await drainConnections(app.server, opts.idleCloseDelay)
     try {
       await app.close()
@@ -133,7 +136,8 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
       runtime.bus.on(STICKY_CONNECTION, () => {}) // the socket is taken above; this only marks the namespace as known
     } else {
       const reusePort = scheduling === 'reuseport'
-      await (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+      listening = (app as FastifyInstance).listen({ port: opts.port, host: opts.host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) })
+      await listening
     }
   } catch (err) {
     if (runtime.draining) return app as FastifyInstance

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { resolveOptions } from '@corral/cluster-boot'
+import { isLoopback, resolveOptions } from '@corral/cluster-boot'
 import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
@@ -108,4 +108,30 @@ test('bound to every interface, the admin server answers to this machine\'s name
     t.equal((await admin('/supervisor', { headers: { ...auth, host } })).status, 200, `Host ${host}`)
   }
   t.equal((await admin('/supervisor', { headers: { ...auth, host: `evil.example:${adminPort}` } })).status, 421)
+})
+
+test('the admin server answers to the loopback address it is configured on, to its real port after an early inject, and to a bare name on port 80', async (t) => {
+  // 127.0.0.2 is loopback, but no loopback name says it: `corral reload --host 127.0.0.2` sends Host 127.0.0.2:<port>
+  const adminPort = await freePort()
+  await startCluster(t, { opts: { workers: 1, admin: { port: adminPort, host: '127.0.0.2' } } })
+  const res = await request(`http://127.0.0.2:${adminPort}/supervisor`)
+  t.equal(res.status, 200, 'Host 127.0.0.2:<port>')
+  t.equal((await request(`http://127.0.0.2:${adminPort}/supervisor`, { headers: { host: `localhost:${adminPort}` } })).status, 200, 'and the loopback names')
+
+  // port 0: a request injected before listen must not pin the allowed Host to port 0
+  const { proc } = await startCluster(t, { opts: { workers: 1, admin: { port: 0 } }, env: { FIXTURE_ADMIN_INJECT: '1' } })
+  const { port } = await proc.waitForLine((l) => l.event === 'admin listening')
+  t.equal((await request(`http://127.0.0.1:${port}/supervisor`)).status, 200, 'the real port is allowed')
+
+  // port 80 (this suite runs as root, so 127.0.0.3:80 can be bound): a browser sends Host without the port
+  if (process.getuid?.() === 0) {
+    await startCluster(t, { opts: { workers: 1, admin: { port: 80, host: '127.0.0.3' } } })
+    t.equal((await request('http://127.0.0.3/supervisor', { headers: { host: '127.0.0.3' } })).status, 200, 'bare Host on port 80')
+    t.equal((await request('http://127.0.0.3/supervisor', { headers: { host: 'localhost' } })).status, 200, 'bare loopback name on port 80')
+  }
+})
+
+test('one loopback test for admin and health: 127/8, ::1, localhost, and 127.x mapped into IPv6', async (t) => {
+  for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) t.ok(isLoopback(host), host)
+  for (const host of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '::', 'example.com', '']) t.notOk(isLoopback(host), host)
 })

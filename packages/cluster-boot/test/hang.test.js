@@ -66,3 +66,26 @@ test('hangTimeout is validated: more than statsInterval, or 0 / false for off', 
   t.throws(() => resolveOptions({ app, hangTimeout: 500, statsInterval: 1000 }), { code: 'CORRAL_INVALID_OPTION', message: /"hangTimeout".*more than statsInterval \(1000 ms\)/ })
   t.throws(() => resolveOptions({ app, hangTimeout: 'soon' }), { code: 'CORRAL_INVALID_OPTION', message: /"hangTimeout"/ })
 })
+
+test('a slot whose only worker is unresponsive shows as unresponsive, not starting', async (t) => {
+  const { admin, get } = await startCluster(t, { opts: { workers: 1, hangTimeout: 500, statsInterval: 100, killTimeout: 15_000 } })
+  await get('/block?ms=2500')
+  const state = await waitFor(async () => {
+    const s = (await admin('/supervisor')).body
+    return s.workers[0].state === 'unresponsive' ? s : null
+  }, { timeout: 10_000, interval: 50, message: 'marked unresponsive' })
+  t.equal(state.slots[0].status, 'unresponsive')
+})
+
+test('a hung worker SIGKILLed with a stats report already on its way is not taken back as ready', async (t) => {
+  const { admin, get, proc } = await startCluster(t, { opts: { workers: 1, hangTimeout: 500, statsInterval: 100, killTimeout: 1500 } })
+  // the worker blocks 3 s (unresponsive at ~0.6 s, due for SIGKILL at ~2.1 s); the primary is blocked from 1.5 s to 4.5 s,
+  // so when it wakes the kill is due and the report the worker sent on waking at ~3 s is already in the pipe
+  await admin('/primary-block?delay=1500&ms=3000', { method: 'POST' })
+  const { body } = await get('/block?ms=3000')
+  const died = await proc.waitForLine((l) => l.msg === 'worker died' && l.pid === body.pid, 20_000)
+  t.equal(died.reason, 'unresponsive', 'it died as the hung worker it was')
+  const kill = proc.lines.findIndex((l) => l.msg === 'worker still unresponsive after killTimeout: SIGKILL' && l.pid === body.pid)
+  t.ok(kill !== -1, 'it was SIGKILLed for the hang')
+  t.notOk(proc.lines.slice(kill).some((l) => l.msg === 'worker responsive again' && l.pid === body.pid), 'not responsive again after the kill')
+})

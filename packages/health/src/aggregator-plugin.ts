@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
 import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
 import { MEDIA_TYPE } from './report.js'
-import { machineStatus, readSlots, unresponsivePids } from './supervisor-view.js'
+import { machineStatus, readSlots } from './supervisor-view.js'
 
 export interface HealthAggregatorOptions {
   /** path on the admin server (default '/health') */
@@ -53,14 +53,15 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
     handler: async (_request, reply) => {
       const now = Date.now()
       const state = supervisor.state()
-      const hung = unresponsivePids(state)
-      const workers = [...latest.values()]
-        .map((w) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter && !hung.has(w.pid), ageMs: now - w.at }))
+      // its own report is not enough: a replacement reports pass before it listens, and a draining or hung worker takes no traffic
+      const workers = [...latest.entries()]
+        .map(([record, w]) => ({ ...w, ready: w.status !== 'fail' && !w.draining && now - w.at < staleAfter && record.state === 'ready', ageMs: now - w.at }))
         .sort((a, b) => a.slot - b.slot)
       const ready = workers.filter((w) => w.ready).length
       const slots = readSlots(state, now)
       const backoff = slots.filter((s) => s.status === 'backoff')
-      const status = machineStatus(ready, state.workers.length, slots)
+      // one worker per slot is the goal: a reload's second worker in a slot is not a missing one
+      const status = machineStatus(ready, slots.length > 0 ? slots.length : state.workers.length, slots)
       reply.code(status === 'fail' ? 503 : 200).type(MEDIA_TYPE).header('cache-control', 'no-store')
       if (status === 'fail') reply.header('retry-after', '5')
       return {

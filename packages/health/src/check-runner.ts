@@ -1,6 +1,6 @@
 import { CheckTimeoutError } from './errors.js'
 import type { CheckFn, CheckOptions, RegisteredCheck } from './check.js'
-import { redact, redactValue } from './redact.js'
+import { redact, redactValue } from '@corral/cluster-boot'
 
 export type Status = 'pass' | 'warn' | 'fail'
 

@@ -1,3 +1,4 @@
+import { isLoopback } from '@corral/cluster-boot'
 import type { FastifyRequest } from 'fastify'
 import type { CheckDefinition, CheckFn } from './check.js'
 import { InvalidOptionError } from './errors.js'
@@ -17,7 +18,7 @@ export interface HealthOptions {
   shutdownDelay?: number
   /** seconds in the Retry-After of a 503 (default 5) */
   retryAfter?: number
-  /** who may see check outputs and observed values (default: loopback callers on the socket itself, with no proxy headers) */
+  /** who may see check outputs and observed values (default: loopback callers on the socket itself, with no proxy headers, naming a loopback Host) */
   exposeDetails?: (request: FastifyRequest) => boolean
   /** log probe requests like any other (default false: a probe every second would drown the log) */
   logProbes?: boolean
@@ -37,18 +38,28 @@ export interface ResolvedOptions {
   reportInterval: number
 }
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 // set by a proxy in front: the socket's loopback address is then the proxy's, not the caller's
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip']
+
+/** The name in a Host header, without its port: `[::1]:3000` → `::1`. */
+function hostName (host: string | undefined): string {
+  const value = (host ?? '').trim()
+  const bracketed = /^\[([^\]]*)\]/.exec(value)
+  if (bracketed !== null) return bracketed[1]
+  return value.replace(/:\d*$/, '')
+}
 
 /**
  * The default `exposeDetails`: a caller on this host, talking to the socket
  * directly. Read from the socket, never `request.ip`, which under
- * `trustProxy` is whatever X-Forwarded-For says.
+ * `trustProxy` is whatever X-Forwarded-For says. A same-host proxy adds no
+ * header unless told to (nginx's proxy_pass does not), so the Host must name
+ * a loopback address too: a proxy passes the public name on.
  */
-export function isLoopback (request: FastifyRequest): boolean {
-  if (!LOOPBACK.test(request.socket.remoteAddress ?? '')) return false
-  return PROXY_HEADERS.every((name) => request.headers[name] === undefined)
+export function localCaller (request: FastifyRequest): boolean {
+  if (!isLoopback(request.socket.remoteAddress ?? '')) return false
+  if (!PROXY_HEADERS.every((name) => request.headers[name] === undefined)) return false
+  return isLoopback(hostName(request.headers.host))
 }
 
 function fail (name: string, message: string): never {
@@ -104,7 +115,7 @@ export function resolveOptions (options: HealthOptions = {}): ResolvedOptions {
     cacheMs: duration('cacheMs', options.cacheMs, 1000),
     shutdownDelay: duration('shutdownDelay', options.shutdownDelay, 0),
     retryAfter: duration('retryAfter', options.retryAfter, 5, 1),
-    exposeDetails: options.exposeDetails ?? isLoopback,
+    exposeDetails: options.exposeDetails ?? localCaller,
     logProbes: options.logProbes ?? false,
     reportInterval: duration('reportInterval', options.reportInterval, 2000, 10)
   }

@@ -73,7 +73,11 @@ function standInSupervisor (state) {
       off () {},
       state: () => state
     },
-    report: (slot, pid) => { for (const fn of handlers) fn({ status: 'pass', draining: false, at: Date.now() }, { slot, pid }) }
+    // `from` is the supervisor's record of the worker: its state is the supervisor's, not the worker's word
+    report: (slot, pid) => {
+      const record = state.workers.find((w) => w.pid === pid) ?? { slot, pid, state: 'ready' }
+      for (const fn of handlers) fn({ status: 'pass', draining: false, at: Date.now() }, record)
+    }
   }
 }
 
@@ -124,4 +128,35 @@ t.test('a worker the supervisor marks unresponsive is not counted ready, however
   t.equal(body.status, 'warn')
   t.same(body.workers.map((w) => [w.slot, w.ready]), [[0, true], [1, false]])
   t.equal(body.checks['workers:ready'][0].observedValue, 1)
+})
+
+t.test('during a reload a replacement not yet listening or a draining worker is not ready, and the second worker of a slot is not a missing one', async (t) => {
+  const state = {
+    workers: [
+      { slot: 0, pid: 301, state: 'ready' },
+      { slot: 0, pid: 303, state: 'starting' },
+      { slot: 1, pid: 302, state: 'ready' }
+    ],
+    slots: [{ slot: 0, status: 'up', crashes: 0 }, { slot: 1, status: 'up', crashes: 0 }]
+  }
+  const { supervisor, report } = standInSupervisor(state)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(healthAggregator)
+  t.teardown(() => admin.close())
+  report(0, 301)
+  report(1, 302)
+  t.equal((await admin.inject('/health')).json().status, 'pass', 'a replacement that has not reported yet does not turn the view to warn')
+  // the replacement's health plugin reports pass from onReady, before it listens
+  report(0, 303)
+  let body = (await admin.inject('/health')).json()
+  t.same(body.workers.map((w) => [w.pid, w.ready]), [[301, true], [303, false], [302, true]], 'the starting replacement is not ready')
+  t.equal(body.checks['workers:ready'][0].observedValue, 2)
+  t.equal(body.status, 'pass')
+  // it is ready now and the old worker drains (its last report, from before, said pass)
+  state.workers[1].state = 'ready'
+  state.workers[0].state = 'draining'
+  body = (await admin.inject('/health')).json()
+  t.same(body.workers.map((w) => [w.pid, w.ready]), [[301, false], [303, true], [302, true]], 'the draining worker is not ready')
+  t.equal(body.status, 'pass')
 })

@@ -160,3 +160,15 @@ t.test('probes stay out of the request log unless logProbes', async (t) => {
     t.ok(logged > 0)
   }
 })
+
+t.test('an observed Date or Map passes through redaction as itself, not as {}', async (t) => {
+  const app = await build(t, {
+    checks: {
+      when: async () => ({ observedValue: new Date(0) }),
+      nested: async () => ({ observedValue: { at: new Date(0), url: 'redis://u:secret11@h' } })
+    }
+  })
+  const body = (await app.inject('/health')).json()
+  t.equal(body.checks['when:status'][0].observedValue, '1970-01-01T00:00:00.000Z')
+  t.same(body.checks['nested:status'][0].observedValue, { at: '1970-01-01T00:00:00.000Z', url: 'redis://***@h' })
+})
