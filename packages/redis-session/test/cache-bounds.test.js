@@ -19,14 +19,18 @@ async function cacheApp (t, redis, options = {}) {
   return app
 }
 
-t.test('cache commands are bounded by commandTimeout even on a passed-in client with ioredis defaults: a hung Redis falls back to the origin in time', async (t) => {
+/** An app on a Redis of its own, through a client with ioredis defaults (no commandTimeout: alone, it waits as long as Redis hangs). */
+async function hangableApp (t) {
   const server = await startRedisServer()
   t.teardown(() => server.close())
-  // ioredis defaults: no commandTimeout; alone, it waits as long as Redis hangs
   const client = new Redis(server.url)
   client.on('error', () => {})
   t.teardown(() => client.disconnect())
-  const app = await cacheApp(t, client, { commandTimeout: 300 })
+  return { server, app: await cacheApp(t, client, { commandTimeout: 300 }) }
+}
+
+t.test('cache commands are bounded by commandTimeout even on a passed-in client with ioredis defaults: a hung Redis falls back to the origin in time', async (t) => {
+  const { server, app } = await hangableApp(t)
   t.same(await app.cache.wrap('k', async () => 1), 1)
   server.pause()
   try {
@@ -39,12 +43,7 @@ t.test('cache commands are bounded by commandTimeout even on a passed-in client 
 })
 
 t.test('a leader answers without waiting for its lock release', async (t) => {
-  const server = await startRedisServer()
-  t.teardown(() => server.close())
-  const client = new Redis(server.url)
-  client.on('error', () => {})
-  t.teardown(() => client.disconnect())
-  const app = await cacheApp(t, client, { commandTimeout: 300 })
+  const { server, app } = await hangableApp(t)
   // the origin runs while Redis hangs after the lock was taken: the release would wait
   const value = await within(app.cache.wrap('slow', async () => { server.pause(); return 'v' }), 3000, 'wrap')
   server.resume()
