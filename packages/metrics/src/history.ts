@@ -1,7 +1,7 @@
 import type { ExitInfo, ReloadResult, Supervisor, WorkerRecord } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './aggregator.js'
 import type { MetricJSON } from './exposition.js'
-import { silent } from './workers-view.js'
+import { unresponsive } from './workers-view.js'
 
 /** One point of one worker (or of the total) on the dashboard's charts. */
 export interface Point {
@@ -215,7 +215,7 @@ export class History {
 
   /** Marks a worker unresponsive once, when its pushes stop (or cluster-boot says so). */
   private watch (record: WorkerRecord, age: number, gap: number): void {
-    const stuck = silent(age, gap) || (record.state as string) === 'unresponsive'
+    const stuck = unresponsive(record, age, gap)
     if (stuck && !this.unresponsive.has(record.id)) {
       this.unresponsive.add(record.id)
       this.mark('unresponsive', record, `no metrics for ${Math.round(age / 100) / 10} s`)

@@ -1,4 +1,4 @@
-import type { SlotState, Supervisor } from '@corral/cluster-boot'
+import type { SlotState, Supervisor, WorkerRecord } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './aggregator.js'
 
 /** One row of GET /workers. */
@@ -33,9 +33,13 @@ export type SlotView = SlotState
 /** A worker that has not pushed for this long (ms), and for three of its push intervals, is shown unresponsive. */
 export const UNRESPONSIVE_MS = 3000
 
-/** Whether a worker went quiet: `age` ms since its last snapshot, which came `gap` ms after the one before. */
-export function silent (age: number, gap: number): boolean {
-  return age > Math.max(UNRESPONSIVE_MS, 3 * gap)
+/**
+ * Whether a worker is unresponsive: cluster-boot says so, or its snapshots
+ * stopped (`age` ms since the last one, which came `gap` ms after the one
+ * before; no age: none arrived yet).
+ */
+export function unresponsive (record: WorkerRecord, age: number | undefined, gap: number): boolean {
+  return record.state === 'unresponsive' || (age !== undefined && age > Math.max(UNRESPONSIVE_MS, 3 * gap))
 }
 
 /** GET /workers: every live worker, and totals that include workers that are gone. */
@@ -72,7 +76,7 @@ export function workersView (supervisor: Supervisor, aggregator: MetricsAggregat
       eventLoopDelay: stats === undefined ? null : Math.round(stats.eventLoopDelay * 100) / 100,
       eventLoopUtilization: stats === undefined ? null : Math.round(stats.eventLoopUtilization * 1000) / 1000,
       lastPush: latest === undefined ? null : now - latest.receivedAt,
-      unresponsive: (record.state as string) === 'unresponsive' || (latest !== undefined && silent(now - latest.receivedAt, latest.gap))
+      unresponsive: unresponsive(record, latest === undefined ? undefined : now - latest.receivedAt, latest?.gap ?? 0)
     }
   })
   return {
