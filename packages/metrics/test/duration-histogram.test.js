@@ -1,4 +1,5 @@
 import t from 'tap'
+import { performance } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import corralMetrics from '@corral/metrics'
 
@@ -8,7 +9,12 @@ t.test('request durations land in the first bucket at or above them, cumulativel
   const app = Fastify()
   await app.register(corralMetrics, { buckets: [0.025, 0.1, 1] })
   app.get('/fast', async () => 'x')
-  app.get('/slow', async () => { await new Promise((resolve) => setTimeout(resolve, 30)); return 'x' })
+  app.get('/slow', async () => {
+    // setTimeout may fire up to 1 ms early by the high-resolution clock (libuv rounds its loop time to ms): wait until 30 ms really passed
+    const until = performance.now() + 30
+    while (performance.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.ceil(until - performance.now())))
+    return 'x'
+  })
   t.teardown(() => app.close())
   for (let i = 0; i < 3; i++) await app.inject('/fast')
   await app.inject('/slow')
