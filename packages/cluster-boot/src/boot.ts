@@ -1,5 +1,6 @@
 import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
+import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './admin.js'
 import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
@@ -24,8 +25,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   const opts = resolveOptions(options)
   if (cluster.isWorker) return runWorker(opts)
 
-  // CORRAL_NAME (`corral start --name`) tells apart the primaries of several apps in ps/top
-  process.title = process.env.CORRAL_NAME === undefined || process.env.CORRAL_NAME === '' ? 'corral primary' : `corral primary ${process.env.CORRAL_NAME}`
+  process.title = processTitle('primary')
   const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
   let scheduling: Scheduling = opts.scheduling
   if (scheduling === 'reuseport' && !reusePortSupported()) {

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { processTitle } from './process-title.js'
 import { drainConnections } from './connection-drain.js'
 import { CONTROL, isControlMessage } from './control.js'
 import { AppNotFastifyError } from './errors.js'
@@ -68,7 +69,7 @@ function kind (value: unknown): string {
 export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logger, { role: 'worker', slot: Number(process.env.CORRAL_SLOT ?? 0), workerId: cluster.worker?.id, pid: process.pid })
   const runtime = new WorkerRuntime(log)
-  process.title = process.env.CORRAL_NAME === undefined || process.env.CORRAL_NAME === '' ? `corral worker ${runtime.slot}` : `corral worker ${process.env.CORRAL_NAME} ${runtime.slot}`
+  process.title = processTitle('worker', runtime.slot)
   setWorkerContext(runtime)
 
   let app: FastifyInstance | undefined
