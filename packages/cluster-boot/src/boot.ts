@@ -1,12 +1,12 @@
 import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
-import { createAdmin, isLoopback } from './admin.js'
+import { createAdmin, isLoopback } from './primary/admin.js'
 import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
-import { StickyBalancer } from './sticky-balancer.js'
-import { Supervisor } from './supervisor.js'
-import { runWorker } from './worker.js'
+import { StickyBalancer } from './primary/sticky-balancer.js'
+import { Supervisor } from './primary/supervisor.js'
+import { runWorker } from './worker/run-worker.js'
 
 /** SO_REUSEPORT listening arrived in Node 22.12 and 23.1, on Linux. */
 export function reusePortSupported (version = process.versions.node, platform = process.platform): boolean {

@@ -1,9 +1,9 @@
 import os from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { Logger, LoggerOptions } from 'pino'
-import { isLoopback } from './admin.js'
+import { isLoopback } from './primary/admin.js'
 import { InvalidOptionError } from './errors.js'
-import type { WorkerContext } from './worker-context.js'
+import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
 

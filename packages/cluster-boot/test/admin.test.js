@@ -3,7 +3,7 @@ import { isLoopback, resolveOptions } from '@corral/cluster-boot'
 import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
-const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const cli = new URL('../bin/corral.js', import.meta.url).pathname
 const TOKEN = 'test-admin-token-0123456789abcdef'
 const app = () => {}
 

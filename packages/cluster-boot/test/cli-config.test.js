@@ -5,7 +5,7 @@ import { test } from 'tap'
 import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture } from './fixtures/cluster.js'
 
-const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const cli = new URL('../bin/corral.js', import.meta.url).pathname
 const ready = (l) => l.msg === 'all workers ready'
 
 function tmpDir (t) {

@@ -6,7 +6,7 @@ import { test } from 'tap'
 import { freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture } from './fixtures/cluster.js'
 
-const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const cli = new URL('../bin/corral.js', import.meta.url).pathname
 const ready = (l) => l.msg === 'all workers ready'
 
 // a zombie nobody reaps (re-parented to a pid 1 that does not wait) has exited too
@@ -107,12 +107,13 @@ test('a TypeScript entry with no tsx and no type stripping in Node fails with on
   const pkg = path.join(dir, 'node_modules', '@corral', 'cluster-boot')
   mkdirSync(path.join(dir, 'node_modules', '@fastify'), { recursive: true })
   cpSync(new URL('../dist', import.meta.url).pathname, path.join(pkg, 'dist'), { recursive: true })
+  cpSync(new URL('../bin', import.meta.url).pathname, path.join(pkg, 'bin'), { recursive: true })
   writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@corral/cluster-boot', type: 'module' }))
   const here = new URL('../node_modules/', import.meta.url).pathname
   for (const dep of ['fastify', 'pino', 'fastify-plugin', '@fastify/error']) symlinkSync(realpathSync(path.join(here, dep)), path.join(dir, 'node_modules', dep))
   const entry = path.join(dir, 'app.ts')
   writeFileSync(entry, 'export default function app (): unknown { return null }\n')
-  const proc = spawnNode(path.join(pkg, 'dist', 'cli.js'), { args: ['start', entry, '-i', '1'], cwd: dir, env: { NODE_OPTIONS: '', NODE_PATH: '' } })
+  const proc = spawnNode(path.join(pkg, 'bin', 'corral.js'), { args: ['start', entry, '-i', '1'], cwd: dir, env: { NODE_OPTIONS: '', NODE_PATH: '' } })
   t.teardown(() => proc.stop('SIGKILL'))
   t.equal((await proc.exited).code, 1)
   t.equal(proc.stderr, `corral: ${entry} is TypeScript: Node ${process.versions.node} cannot strip types (Node >= 22.6 can) and tsx is not installed: install it next to the app (npm i -D tsx) or start the compiled .js\n`)

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture } from './fixtures/cluster.js'
 
-const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const cli = new URL('../bin/corral.js', import.meta.url).pathname
 
 test('corral start serves an app module on every worker and stops on SIGTERM', async (t) => {
   const port = await freePort()

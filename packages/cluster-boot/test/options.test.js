@@ -71,14 +71,14 @@ test('boot() rejects a bad option before forking anything', async (t) => {
 })
 
 test('the CLI prints the bad option and exits non-zero', async (t) => {
-  const cli = spawnNode(new URL('../dist/cli.js', import.meta.url).pathname, { args: ['start', fixture('cli-app.mjs'), '-i', 'lots'] })
+  const cli = spawnNode(new URL('../bin/corral.js', import.meta.url).pathname, { args: ['start', fixture('cli-app.mjs'), '-i', 'lots'] })
   const { code } = await cli.exited
   t.equal(code, 1)
   t.match(cli.stderr, /Invalid option "workers"/)
 })
 
 test('the CLI without a command prints its usage', async (t) => {
-  const cli = spawnNode(new URL('../dist/cli.js', import.meta.url).pathname, { args: [] })
+  const cli = spawnNode(new URL('../bin/corral.js', import.meta.url).pathname, { args: [] })
   const { code } = await cli.exited
   t.equal(code, 2)
 })

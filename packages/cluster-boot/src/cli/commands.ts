@@ -1,4 +1,4 @@
-import type { SupervisorState } from '../supervisor.js'
+import type { SupervisorState } from '../primary/supervisor.js'
 import { adminRequest, ControlError } from './client.js'
 import type { AdminTarget } from './parse.js'
 

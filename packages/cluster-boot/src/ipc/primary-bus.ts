@@ -1,5 +1,5 @@
 import { BusCore, safeSend, type BusStats, type RequestOptions } from './ipc-bus.js'
-import type { WorkerRecord } from './worker-record.js'
+import type { WorkerRecord } from '../primary/worker-record.js'
 
 /**
  * The primary's end of the IPC bus: what workers send or ask, and messages,

@@ -1,13 +1,13 @@
 import cluster from 'node:cluster'
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { CONTROL, isControlMessage, type ControlMessage } from './control.js'
-import { CrashLoopError, StartupError } from './errors.js'
-import type { ResolvedOptions } from './options.js'
-import { PrimaryBus } from './primary-bus.js'
-import { redact } from './redact.js'
+import { CONTROL, isControlMessage, type ControlMessage } from '../ipc/control.js'
+import { CrashLoopError, StartupError } from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import { PrimaryBus } from '../ipc/primary-bus.js'
+import { redact } from '../redact.js'
 import { WorkerRecord } from './worker-record.js'
-import { readStats } from './worker-stats.js'
+import { readStats } from '../worker/worker-stats.js'
 
 export interface ExitInfo {
   code: number | null

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import os from 'node:os'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError } from './errors.js'
-import type { ResolvedAdminOptions } from './options.js'
+import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError } from '../errors.js'
+import type { ResolvedAdminOptions } from '../options.js'
 import type { Supervisor } from './supervisor.js'
 
 declare module 'fastify' {

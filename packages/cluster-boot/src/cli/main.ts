@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-import { ControlError } from './cli/client.js'
-import { describe, list, reload, stop } from './cli/commands.js'
-import { parseCli, type Command } from './cli/parse.js'
-import { start } from './cli/start.js'
-import { USAGE } from './cli/usage.js'
-
-export { parseCli }
+import { ControlError } from './client.js'
+import { describe, list, reload, stop } from './commands.js'
+import { parseCli, type Command } from './parse.js'
+import { start } from './start.js'
+import { USAGE } from './usage.js'
 
 async function main (): Promise<void> {
   let cmd: Command

@@ -1,4 +1,4 @@
-import type { WorkerBus } from './worker-bus.js'
+import type { WorkerBus } from '../ipc/worker-bus.js'
 
 /** A readiness check: resolve true (or nothing) when the worker may take traffic. */
 export type ReadinessCheck = () => boolean | void | Promise<boolean | void>

@@ -1,4 +1,4 @@
-import type { WorkerStats } from './worker-record.js'
+import type { WorkerStats } from '../primary/worker-record.js'
 
 /** The bus namespace cluster-boot itself uses between the primary and its workers. */
 export const CONTROL = 'corral.boot'

@@ -1,5 +1,5 @@
-import type { StartupFailure } from './control.js'
-import type { ResolvedOptions } from './options.js'
+import type { StartupFailure } from '../ipc/control.js'
+import type { ResolvedOptions } from '../options.js'
 
 /**
  * A worker's start-up error in plain words, naming the option or file it is

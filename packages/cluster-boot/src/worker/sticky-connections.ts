@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { Server } from 'node:http'
-import { isEnvelope } from './ipc-bus.js'
-import { STICKY_CONNECTION } from './sticky-balancer.js'
+import { isEnvelope } from '../ipc/ipc-bus.js'
+import { STICKY_CONNECTION } from '../primary/sticky-balancer.js'
 
 interface CountedServer extends Server {
   _connections: number

@@ -1,5 +1,5 @@
-import { eventLoopMonitor } from './event-loop-monitor.js'
-import type { WorkerStats } from './worker-record.js'
+import { eventLoopMonitor } from '../event-loop-monitor.js'
+import type { WorkerStats } from '../primary/worker-record.js'
 
 const NUMERIC_FIELDS = ['rss', 'heapUsed', 'heapTotal', 'eventLoopDelay', 'eventLoopDelayMax', 'eventLoopUtilization'] as const
 

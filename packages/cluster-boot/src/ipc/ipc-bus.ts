@@ -1,4 +1,4 @@
-import { IpcClosedError, IpcNoHandlerError, IpcRemoteError, IpcTimeoutError } from './errors.js'
+import { IpcClosedError, IpcNoHandlerError, IpcRemoteError, IpcTimeoutError } from '../errors.js'
 
 /**
  * What travels on the channel. `corral` is the namespace; `rid` marks a request
