@@ -1,5 +1,5 @@
 import type { ExitInfo, ReloadResult, Supervisor, WorkerRecord } from '@corral/cluster-boot'
-import type { MetricsAggregator } from './aggregator.js'
+import type { MetricsAggregator } from './metrics-aggregator.js'
 import type { MetricJSON } from './exposition.js'
 import { unresponsive } from './workers-view.js'
 

@@ -1,6 +1,6 @@
 export { corralMetrics, corralMetrics as default } from './plugin.js'
-export { metricsAggregator } from './aggregator-plugin.js'
-export type { MetricsAggregatorApi } from './aggregator-plugin.js'
+export { metricsAggregator } from './primary-plugin.js'
+export type { MetricsAggregatorApi } from './primary-plugin.js'
 export type { MetricsApi } from './metrics-api.js'
 export type { Meter, MeterOptions } from './meter.js'
 export type { MetricsOptions, AggregatorOptions, DefaultMetricsOptions } from './options.js'

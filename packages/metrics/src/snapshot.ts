@@ -1,5 +1,5 @@
 import type { Aggregator } from 'prom-client'
-import { aggregators } from './aggregators.js'
+import { aggregators } from './prom-aggregators.js'
 import type { MetricJSON, MetricKind, SampleJSON } from './exposition.js'
 
 /** The IPC bus namespace snapshots travel on. */

@@ -1,6 +1,6 @@
 import type { Supervisor } from '@corral/cluster-boot'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { MetricsAggregator } from './aggregator.js'
+import type { MetricsAggregator } from './metrics-aggregator.js'
 
 function counter (registry: Registry, name: string, help: string, read: () => number): void {
   // eslint-disable-next-line no-new

@@ -1,5 +1,5 @@
 import type { SlotState, Supervisor, WorkerRecord } from '@corral/cluster-boot'
-import type { MetricsAggregator } from './aggregator.js'
+import type { MetricsAggregator } from './metrics-aggregator.js'
 
 /** One row of GET /workers. */
 export interface WorkerView {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import { Registry } from 'prom-client'
 import corralMetrics from '@corral/metrics'
 import Fastify from 'fastify'
-import { MetricsAggregator } from '../dist/aggregator.js'
+import { MetricsAggregator } from '../dist/metrics-aggregator.js'
 import { History, quantile } from '../dist/history.js'
 import { encodeMetrics } from '../dist/snapshot.js'
 

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EmbeddedStats } from '../session/memory-backend.js'
 import { InvalidRequestError } from '../errors.js'
 import { MemoryCache } from './memory-cache.js'
-import type { CacheOptions } from './options.js'
+import type { CacheOptions } from './cache-api.js'
 
 export const CACHE_NAMESPACE = 'corral.cache'
 

@@ -3,12 +3,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RedisClient } from '../redis-client.js'
 import { hostCache as host, type HostedCache } from './host.js'
 import { MemoryCache } from './memory-cache.js'
-import type { CacheApi, CacheOptions } from './options.js'
+import type { CacheApi, CacheOptions } from './cache-api.js'
 import { PrimaryCache } from './primary-cache.js'
 import { RedisCache } from './redis-cache.js'
 
-export { cacheDefaults } from './options.js'
-export type { CacheApi, CacheOptions } from './options.js'
+export { cacheDefaults } from './cache-api.js'
+export type { CacheApi, CacheOptions } from './cache-api.js'
 
 /** The cache on Redis, shared by every worker and machine. */
 export function redisCache (client: RedisClient, prefix: string, options: CacheOptions, log: FastifyBaseLogger, commandTimeout: number): CacheApi {

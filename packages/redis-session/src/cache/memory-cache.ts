@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ByteBoundedMap } from '../byte-bounded-map.js'
 import type { EmbeddedStats } from '../session/memory-backend.js'
 import { parseCached } from './parse-cached.js'
-import type { CacheApi, CacheOptions } from './options.js'
+import type { CacheApi, CacheOptions } from './cache-api.js'
 import { SingleFlight } from './single-flight.js'
 
 interface Entry { json: string, expires: number }

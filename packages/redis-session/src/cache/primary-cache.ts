@@ -2,7 +2,7 @@ import type { WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import { CacheUnavailableError, reason } from '../errors.js'
 import { CACHE_NAMESPACE, type CacheRequest, type LeadAnswer } from './host.js'
-import type { CacheApi, CacheOptions } from './options.js'
+import type { CacheApi, CacheOptions } from './cache-api.js'
 import { SingleFlight } from './single-flight.js'
 import { parseCached } from './parse-cached.js'
 

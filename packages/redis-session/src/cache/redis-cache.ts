@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { CacheUnavailableError, InvalidCacheKeyError, reason } from '../errors.js'
 import { bounded } from '../redis/bounded.js'
 import type { RedisClient } from '../redis-client.js'
-import type { CacheApi, CacheOptions } from './options.js'
+import type { CacheApi, CacheOptions } from './cache-api.js'
 import { SingleFlight } from './single-flight.js'
 import { parseCached } from './parse-cached.js'
 

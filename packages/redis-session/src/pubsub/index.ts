@@ -3,13 +3,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster } from 'ioredis'
 import { bounded } from '../redis/bounded.js'
 import type { RedisClient } from '../redis-client.js'
-import type { PubSubApi } from './handlers.js'
+import type { PubSubApi } from './pubsub-api.js'
 import { LocalPubSub } from './local-pubsub.js'
 import { PrimaryPubSub } from './primary-pubsub.js'
 import { RedisPubSub } from './redis-pubsub.js'
 import { ShardedPubSub } from './sharded-pubsub.js'
 
-export type { MessageHandler, PubSubApi } from './handlers.js'
+export type { MessageHandler, PubSubApi } from './pubsub-api.js'
 export { hostPubSub } from './primary-pubsub.js'
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { checkChannel, encode, Handlers } from './channel-handlers.js'
+import type { MessageHandler, PubSubApi } from './pubsub-api.js'
 
 /** Pub/sub within one process: for an app that runs alone. Messages still travel as JSON. */
 export class LocalPubSub implements PubSubApi {

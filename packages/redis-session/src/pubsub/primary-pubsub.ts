@@ -1,7 +1,8 @@
 import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import { BusUnavailableError, InvalidRequestError, reason } from '../errors.js'
-import { checkChannel, checkSize, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { checkChannel, checkSize, encode, Handlers } from './channel-handlers.js'
+import type { MessageHandler, PubSubApi } from './pubsub-api.js'
 
 export const PUBSUB_NAMESPACE = 'corral.pubsub'
 const IPC_TIMEOUT_MS = 1000

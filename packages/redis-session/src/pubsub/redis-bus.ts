@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { BusUnavailableError, reason } from '../errors.js'
 import { bounded } from '../redis/bounded.js'
-import { checkChannel, encode, Handlers, type MessageHandler, type PubSubApi } from './handlers.js'
+import { checkChannel, encode, Handlers } from './channel-handlers.js'
+import type { MessageHandler, PubSubApi } from './pubsub-api.js'
 
 /**
  * What the Redis transports share: channel checks, JSON, the handlers, a

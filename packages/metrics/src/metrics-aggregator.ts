@@ -1,4 +1,4 @@
-import { aggregators } from './aggregators.js'
+import { aggregators } from './prom-aggregators.js'
 import type { MetricJSON, SampleJSON } from './exposition.js'
 import { LAG_MAX } from './process-metrics.js'
 import { decodeSnapshot, type Snapshot } from './snapshot.js'
