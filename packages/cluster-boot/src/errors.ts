@@ -1,12 +1,8 @@
 import createError from '@fastify/error'
+import { invalidOptionError } from './option-checks.js'
 
-/** A `boot()` option has a value it cannot take. */
-export const InvalidOptionError = createError(
-  'CORRAL_INVALID_OPTION',
-  'Invalid option "%s": expected %s, got %s',
-  500,
-  TypeError
-)
+/** A `boot()` option has a value it cannot take: `@corral/cluster-boot: option "<path>" must be <what> (got <value>)`. */
+export const InvalidOptionError = invalidOptionError('CORRAL_INVALID_OPTION', '@corral/cluster-boot')
 
 /** An IPC request got no reply within its timeout. */
 export const IpcTimeoutError = createError(

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger, LoggerOptions } from 'pino'
 import { isLoopback } from './primary/admin.js'
 import { InvalidOptionError } from './errors.js'
+import { optionChecks } from './option-checks.js'
 import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
@@ -111,23 +112,15 @@ export interface ResolvedOptions {
 const MAX_WORKERS = 1024
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1024 ** 2, MB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3 }
 
-function describe (value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  try { return JSON.stringify(value) ?? String(value) } catch { return String(value) }
-}
+const check = optionChecks(InvalidOptionError, '@corral/cluster-boot')
 
 function fail (name: string, expected: string, value: unknown): never {
-  throw new InvalidOptionError(name, expected, describe(value))
+  return check.fail(name, expected, value)
 }
 
+/** Numbers as env vars and the CLI give them too: '4' is 4. */
 function integer (name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    fail(name, `an integer from ${min} to ${max}`, value)
-  }
-  return n
+  return check.integer(name, value, fallback, { min, max, strings: true })
 }
 
 export function parseWorkers (value: unknown, name = 'workers'): number {
@@ -149,9 +142,8 @@ export function parseBytes (value: unknown, name = 'maxMemory'): number {
 }
 
 function host (name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) fail(name, 'a non-empty host name or address', value)
-  return value
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0)) fail(name, 'a non-empty host name or address', value)
+  return (value as string | undefined) ?? fallback
 }
 
 const MIN_TOKEN = 16
@@ -167,10 +159,10 @@ function adminOptions (value: BootOptions['admin'], env: NodeJS.ProcessEnv): Res
   const token = value.token ?? (fromEnv ? env.CORRAL_ADMIN_TOKEN : undefined)
   const tokenName = fromEnv ? 'CORRAL_ADMIN_TOKEN' : 'admin.token'
   if (token !== undefined && (typeof token !== 'string' || token.length < MIN_TOKEN || /\s/.test(token))) {
-    throw new InvalidOptionError(tokenName, `a secret of at least ${MIN_TOKEN} characters without spaces`, typeof token === 'string' ? `${token.length} characters (not shown)` : typeof token)
+    check.fail(tokenName, `a secret of at least ${MIN_TOKEN} characters without spaces`, token, typeof token === 'string' ? `${token.length} characters (not shown)` : typeof token)
   }
   if (token === undefined && !isLoopback(adminHost)) {
-    throw new InvalidOptionError('admin.token', `a token (or env CORRAL_ADMIN_TOKEN) when the admin server listens beyond loopback (admin.host ${JSON.stringify(adminHost)})`, 'none')
+    check.fail('admin.token', `set (or env CORRAL_ADMIN_TOKEN) when the admin server listens beyond loopback (admin.host ${JSON.stringify(adminHost)})`, undefined)
   }
   const allowedHosts = value.allowedHosts ?? []
   if (!Array.isArray(allowedHosts) || !allowedHosts.every((h) => typeof h === 'string' && h !== '')) fail('admin.allowedHosts', 'an array of host names', allowedHosts)
@@ -190,8 +182,7 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
   if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
   if (typeof opts.app !== 'function') fail('app', 'a function that returns a Fastify instance', opts.app)
 
-  const scheduling = opts.scheduling ?? 'rr'
-  if (!['rr', 'none', 'reuseport', 'sticky'].includes(scheduling)) fail('scheduling', "'rr', 'none', 'reuseport' or 'sticky'", scheduling)
+  const scheduling = check.oneOf<Scheduling>('scheduling', opts.scheduling, 'rr', ['rr', 'none', 'reuseport', 'sticky'])
   const sticky = stickyOptions(opts.sticky)
 
   const logger = opts.logger ?? {}

@@ -53,19 +53,19 @@ test('an invalid config value fails with the key and the file named', async (t) 
   const proc = spawnNode(cli, { args: ['start'], cwd: dir })
   t.teardown(() => proc.stop('SIGKILL'))
   t.equal((await proc.exited).code, 1)
-  t.match(proc.stderr, `Invalid option "apps[0].instances" in ${file}: expected an integer from 1 to 1024, got "lots"`)
+  t.match(proc.stderr, `option "apps[0].instances" in ${file} must be an integer from 1 to 1024 (got "lots")`)
 
   writeFileSync(file, JSON.stringify({ name: 'api', entry: fixture('cli-app.mjs'), killtimeout: 5 }))
   const typo = spawnNode(cli, { args: ['start', file] })
   t.teardown(() => typo.stop('SIGKILL'))
   t.equal((await typo.exited).code, 1)
-  t.match(typo.stderr, `Invalid option "killtimeout" in ${file}`, 'an unknown key is named too')
+  t.match(typo.stderr, `option "killtimeout" in ${file}`, 'an unknown key is named too')
 
   writeFileSync(file, JSON.stringify({ name: 'api', entry: fixture('cli-app.mjs'), env_production: {} }))
   const profile = spawnNode(cli, { args: ['start', file, '--env', 'prod'] })
   t.teardown(() => profile.stop('SIGKILL'))
   t.equal((await profile.exited).code, 1)
-  t.match(profile.stderr, `Invalid option "env_prod" in ${file}`, 'a profile no app has is an error')
+  t.match(profile.stderr, `option "env_prod" in ${file}`, 'a profile no app has is an error')
 })
 
 test('corral start with no file and no config file in the directory says what it looked for', async (t) => {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InvalidOptionError } from '../errors.js'
+import type { InvalidOption } from '../option-checks.js'
 import { resolveOptions, type BootOptions, type Scheduling } from '../options.js'
 
 /** One app of a config file, ready for `boot()`. */
@@ -89,7 +90,7 @@ async function readModule (file: string, pm2: boolean): Promise<unknown> {
 
 function invalid (file: string, key: string, expected: string, got: unknown): never {
   const err = new InvalidOptionError(key, expected, typeof got === 'string' ? JSON.stringify(got) : JSON.stringify(got) ?? String(got))
-  err.message = err.message.replace(/^Invalid option "[^"]*"/, `Invalid option "${key}" in ${file}`)
+  err.message = err.message.replace(/option "[^"]*"/, `option "${key}" in ${file}`)
   throw err
 }
 
@@ -192,15 +193,14 @@ export function checkOptions (file: string, prefix: string, options: Omit<BootOp
   try {
     resolveOptions({ ...options, app: () => { throw new Error('not called') } }, {})
   } catch (err) {
-    const match = /^Invalid option "([^"]*)": expected (.*), got (.*)$/s.exec((err as Error).message)
-    if (match === null) throw err
-    const bootKey = match[1]
+    const { option: bootKey, expected, got } = err as Partial<InvalidOption>
+    if (bootKey === undefined || expected === undefined || got === undefined) throw err
     const corralKey = BOOT_TO_KEY[bootKey] ?? bootKey
     const [head, ...tail] = corralKey.split('.')
     const written = values[head]?.key ?? (bootKey === 'admin.port' && values.adminPort !== undefined ? 'adminPort' : head)
     const key = `${prefix}${[written, ...(written === 'adminPort' ? [] : tail)].join('.')}`
-    const e = new InvalidOptionError(key, match[2], match[3])
-    e.message = e.message.replace(/^Invalid option "[^"]*"/, `Invalid option "${key}" in ${file}`)
+    const e = new InvalidOptionError(key, expected, got)
+    e.message = e.message.replace(/option "[^"]*"/, `option "${key}" in ${file}`)
     throw e
   }
 }
