@@ -9,7 +9,7 @@ import { freePort, startNode, waitForHttp } from './lib/process.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const server = path.join(here, 'apps', 'health-server.mjs')
-const kinds = { 'under-pressure': '@fastify/under-pressure (healthCheck, healthCheckInterval 1 s)', corral: '@corral/health (cacheMs 1000)' }
+const kinds = { 'under-pressure': '@fastify/under-pressure (healthCheck, healthCheckInterval 1 s)', corral: '@corral/health (checkInterval 1000)' }
 const CONNECTIONS = 50
 
 async function queries (port) {

@@ -21,7 +21,7 @@ await boot({
     app.addHook('onClose', () => counter.quit())
     await app.register(redisSession, {
       secret: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
-      prefix: PREFIX,
+      keyPrefix: PREFIX,
       bus: false,
       ...(process.env.SESSION_REDIS ? { redis: process.env.SESSION_REDIS } : {})
     })

@@ -24,7 +24,7 @@ if (process.env.KIND === 'under-pressure') {
   })
 } else {
   const { corralHealth, postgresCheck, redisCheck } = await import('@corral/health')
-  await app.register(corralHealth, { cacheMs: 1000, checks: { postgres: postgresCheck(counted), redis: redisCheck(redis) } })
+  await app.register(corralHealth, { checkInterval: 1000, checks: { postgres: postgresCheck(counted), redis: redisCheck(redis) } })
 }
 app.get('/queries', async () => ({ queries }))
 app.addHook('onClose', async () => { await pool.end(); redis.disconnect() })

@@ -24,7 +24,7 @@ if (process.env.STORE === 'connect-redis') {
   app.addHook('onClose', async () => { await client.quit() })
 } else {
   const { redisSession } = await import('@corral/redis-session')
-  await app.register(redisSession, { secret: SECRET, redis: REDIS_URL, prefix: PREFIX, cache: false, bus: false })
+  await app.register(redisSession, { secret: SECRET, redis: REDIS_URL, keyPrefix: PREFIX, cache: false, bus: false })
 }
 
 app.post('/login', async (request) => {

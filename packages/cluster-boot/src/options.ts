@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger, LoggerOptions } from 'pino'
 import { isLoopback } from './primary/admin.js'
 import { InvalidOptionError } from './errors.js'
-import { optionChecks } from './option-checks.js'
+import { optionChecks, type OptionChecks } from './option-checks.js'
 import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
@@ -112,7 +112,7 @@ export interface ResolvedOptions {
 const MAX_WORKERS = 1024
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1024 ** 2, MB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3 }
 
-const check = optionChecks(InvalidOptionError, '@corral/cluster-boot')
+const check: OptionChecks = optionChecks(InvalidOptionError, '@corral/cluster-boot')
 
 function fail (name: string, expected: string, value: unknown): never {
   return check.fail(name, expected, value)

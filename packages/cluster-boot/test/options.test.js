@@ -27,7 +27,7 @@ test('bad option values fail at start-up naming the option and what it accepts',
   rejects(t, { maxRestartDelay: 10, restartDelay: 100 }, 'maxRestartDelay')
   t.throws(() => resolveOptions({}), { code: 'CORRAL_INVALID_OPTION', message: /"app"/ })
   const err = t.throws(() => resolveOptions({ app, scheduling: 'random' }))
-  t.equal(err.message, `@corral/cluster-boot: option "scheduling" must be 'rr', 'none', 'reuseport' or 'sticky' (got "random")`)
+  t.equal(err.message, '@corral/cluster-boot: option "scheduling" must be \'rr\', \'none\', \'reuseport\' or \'sticky\' (got "random")')
 })
 
 test('environment variables fill in what the options leave out, and are named when wrong', async (t) => {

@@ -2,16 +2,10 @@ import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
+import { resolveAggregatorOptions, type HealthAggregatorOptions } from './options.js'
 import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
 import { MEDIA_TYPE } from './report.js'
 import { machineStatus, readSlots } from './supervisor-view.js'
-
-export interface HealthAggregatorOptions {
-  /** path on the admin server (default '/health') */
-  path?: string
-  /** ms after which a worker's last report is stale and counts as not ready (default 10000) */
-  staleAfter?: number
-}
 
 interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
 
@@ -23,11 +17,8 @@ interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
  */
 async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
   const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
-  if (supervisor === undefined) throw new InvalidOptionError('admin', "healthAggregator belongs on cluster-boot's admin instance, in boot({ primary })")
-  const path = options.path ?? '/health'
-  const staleAfter = options.staleAfter ?? 10_000
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('path', 'expected a path starting with /')
-  if (!Number.isFinite(staleAfter) || staleAfter <= 0) throw new InvalidOptionError('staleAfter', 'expected a positive number of ms')
+  if (supervisor === undefined) throw new InvalidOptionError('admin', "cluster-boot's admin instance: register healthAggregator in boot({ primary })", 'an instance without fastify.supervisor')
+  const { path, staleAfter, retryAfter } = resolveAggregatorOptions(options)
 
   const latest = new Map<WorkerRecord, WorkerHealth>()
   let dropped = 0
@@ -63,7 +54,7 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
       // one worker per slot is the goal: a reload's second worker in a slot is not a missing one
       const status = machineStatus(ready, slots.length > 0 ? slots.length : state.workers.length, slots)
       reply.code(status === 'fail' ? 503 : 200).type(MEDIA_TYPE).header('cache-control', 'no-store')
-      if (status === 'fail') reply.header('retry-after', '5')
+      if (status === 'fail') reply.header('retry-after', String(retryAfter))
       return {
         status,
         checks: {

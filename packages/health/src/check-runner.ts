@@ -24,7 +24,7 @@ export interface RunResult {
 
 /**
  * Runs the checks, each bounded by its timeout, all at once. Results are kept
- * for `cacheMs` and concurrent callers share the run in flight: a storm of
+ * for `checkInterval` and concurrent callers share the run in flight: a storm of
  * probes reaches each dependency at most once per interval.
  */
 export class CheckRunner {
@@ -32,7 +32,7 @@ export class CheckRunner {
   private last: RunResult | undefined
   private inFlight: Promise<RunResult> | undefined
 
-  constructor (private readonly cacheMs: number, private readonly defaultTimeout: number) {}
+  constructor (private readonly checkInterval: number, private readonly defaultTimeout: number) {}
 
   add (name: string, fn: CheckFn, options: CheckOptions = {}): void {
     this.checks.set(name, {
@@ -53,7 +53,7 @@ export class CheckRunner {
   get size (): number { return this.checks.size }
 
   run (): Promise<RunResult> {
-    if (this.last !== undefined && Date.now() - this.last.at < this.cacheMs) return Promise.resolve(this.last)
+    if (this.last !== undefined && Date.now() - this.last.at < this.checkInterval) return Promise.resolve(this.last)
     this.inFlight ??= this.runAll().finally(() => { this.inFlight = undefined })
     return this.inFlight
   }

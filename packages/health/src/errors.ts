@@ -1,12 +1,8 @@
 import createError from '@fastify/error'
+import { invalidOptionError } from '@corral/cluster-boot/options'
 
-/** A `@corral/health` option has a value it cannot take. */
-export const InvalidOptionError = createError(
-  'CORRAL_HEALTH_INVALID_OPTION',
-  'Invalid @corral/health option "%s": %s',
-  500,
-  TypeError
-)
+/** A `@corral/health` option has a value it cannot take: `@corral/health: option "<path>" must be <what> (got <value>)`. */
+export const InvalidOptionError = invalidOptionError('CORRAL_HEALTH_INVALID_OPTION', '@corral/health')
 
 /** A check did not settle within its timeout. */
 export const CheckTimeoutError = createError(

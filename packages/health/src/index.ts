@@ -1,7 +1,7 @@
 export { corralHealth, corralHealth as default } from './plugin.js'
 export type { HealthApi } from './plugin.js'
 export { healthAggregator } from './aggregator-plugin.js'
-export type { HealthAggregatorOptions } from './aggregator-plugin.js'
+export type { HealthAggregatorOptions } from './options.js'
 export { redisCheck } from './checks/redis.js'
 export { postgresCheck } from './checks/postgres.js'
 export { eventLoopCheck } from './checks/event-loop.js'

@@ -1,18 +1,23 @@
 import { isLoopback } from '@corral/cluster-boot'
 import type { FastifyRequest } from 'fastify'
 import type { CheckDefinition, CheckFn } from './check.js'
+import { optionChecks, type OptionChecks } from '@corral/cluster-boot/options'
 import { InvalidOptionError } from './errors.js'
 
 export interface HealthOptions {
   /** checks by name: a function, or `{ check, critical, timeout, measurement }` */
   checks?: Record<string, CheckFn | CheckDefinition>
-  /** prefix of the routes (default '/health') */
+  /** path the routes start with (default '/health'); `paths` follow it */
+  routePrefix?: string
+  /** @deprecated the old name of `routePrefix`: Fastify's own `prefix` register option would add to it, not replace it */
   prefix?: string
   /** paths under the prefix (defaults '/live', '/ready', '' for the details) */
   paths?: { live?: string, ready?: string, details?: string }
   /** ms a check may take before it counts as failed (default 1000) */
   timeout?: number
-  /** ms results are reused; concurrent probes share one run (default 1000) */
+  /** ms between two runs of the checks: probes in between get the last result, concurrent probes share one run (default 1000) */
+  checkInterval?: number
+  /** @deprecated the old name of `checkInterval` */
   cacheMs?: number
   /** ms the listener keeps accepting after readiness turns 503 at shutdown (default 0; a few seconds on Kubernetes) */
   shutdownDelay?: number
@@ -30,7 +35,7 @@ export interface ResolvedOptions {
   checks: Array<[string, CheckDefinition]>
   paths: { live: string, ready: string, details: string }
   timeout: number
-  cacheMs: number
+  checkInterval: number
   shutdownDelay: number
   retryAfter: number
   exposeDetails: (request: FastifyRequest) => boolean
@@ -62,19 +67,18 @@ export function localCaller (request: FastifyRequest): boolean {
   return isLoopback(hostName(request.headers.host))
 }
 
-function fail (name: string, message: string): never {
-  throw new InvalidOptionError(name, message)
-}
+/** Seconds in the Retry-After of a 503, in the workers' routes and the primary's (default 5). */
+export const DEFAULT_RETRY_AFTER = 5
+
+const check: OptionChecks = optionChecks(InvalidOptionError, '@corral/health')
 
 function duration (name: string, value: unknown, fallback: number, min = 0): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(name, `expected a number >= ${min}, got ${JSON.stringify(value)}`)
-  return value
+  return check.number(name, value, fallback, min)
 }
 
 function path (name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || (value !== '' && !value.startsWith('/')) || /[\s?#]/.test(value)) fail(name, `expected '' or a path starting with '/', got ${JSON.stringify(value)}`)
+  if (typeof value !== 'string' || (value !== '' && !value.startsWith('/')) || /[\s?#]/.test(value)) check.fail(name, "'' or a path starting with '/' (no spaces, '?' or '#')", value)
   return value
 }
 
@@ -82,28 +86,24 @@ function path (name: string, value: unknown, fallback: string): string {
 export function checkDefinition (name: string, value: unknown): CheckDefinition {
   const definition = typeof value === 'function' ? { check: value as CheckFn } : value as CheckDefinition
   if (definition === null || typeof definition !== 'object' || typeof definition.check !== 'function') {
-    fail(name, 'expected an async function, or { check, critical?, timeout? }')
+    check.fail(name, 'an async function, or { check, critical?, timeout?, measurement? }', value)
   }
-  if (definition.critical !== undefined && typeof definition.critical !== 'boolean') fail(`${name}.critical`, 'expected a boolean')
-  if (definition.timeout !== undefined) duration(`${name}.timeout`, definition.timeout, 0, 1)
-  if (definition.measurement !== undefined && (typeof definition.measurement !== 'string' || definition.measurement === '')) fail(`${name}.measurement`, 'expected a non-empty string')
+  check.boolean(`${name}.critical`, definition.critical, true)
+  duration(`${name}.timeout`, definition.timeout, 0, 1)
+  check.text(`${name}.measurement`, definition.measurement, '-')
   return definition
 }
 
 export function checkName (name: unknown): string {
-  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) fail('checks', `a check name is 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`)
+  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) check.fail('checks', "keyed by names of 1-64 letters, digits, '_', '.' or '-'", name)
   return name
 }
 
 export function resolveOptions (options: HealthOptions = {}): ResolvedOptions {
-  if (options === null || typeof options !== 'object') fail('options', 'expected an object')
-  const checks = options.checks ?? {}
-  if (checks === null || typeof checks !== 'object' || Array.isArray(checks)) fail('checks', 'expected an object of name: check')
-  const prefix = path('prefix', options.prefix, '/health')
-  const paths = options.paths ?? {}
-  if (paths === null || typeof paths !== 'object') fail('paths', 'expected an object')
-  if (options.exposeDetails !== undefined && typeof options.exposeDetails !== 'function') fail('exposeDetails', 'expected a function (request) => boolean')
-  if (options.logProbes !== undefined && typeof options.logProbes !== 'boolean') fail('logProbes', 'expected a boolean')
+  if (options === null || typeof options !== 'object') check.fail('options', 'an object', options)
+  const checks = check.object('checks', options.checks, 'an object of name: check')
+  const prefix = path('routePrefix', check.renamed(options, 'prefix', 'routePrefix'), '/health')
+  const paths = check.object('paths', options.paths, 'an object { live?, ready?, details? }')
   const resolved: ResolvedOptions = {
     checks: Object.entries(checks).map(([name, value]) => [checkName(name), checkDefinition(`checks.${name}`, value)]),
     paths: {
@@ -112,15 +112,43 @@ export function resolveOptions (options: HealthOptions = {}): ResolvedOptions {
       details: prefix + path('paths.details', paths.details, '')
     },
     timeout: duration('timeout', options.timeout, 1000, 1),
-    cacheMs: duration('cacheMs', options.cacheMs, 1000),
+    checkInterval: duration('checkInterval', check.renamed(options, 'cacheMs', 'checkInterval'), 1000),
     shutdownDelay: duration('shutdownDelay', options.shutdownDelay, 0),
-    retryAfter: duration('retryAfter', options.retryAfter, 5, 1),
-    exposeDetails: options.exposeDetails ?? localCaller,
-    logProbes: options.logProbes ?? false,
+    retryAfter: check.integer('retryAfter', options.retryAfter, DEFAULT_RETRY_AFTER, { min: 1 }),
+    exposeDetails: check.optionalFunction('exposeDetails', options.exposeDetails, 'a function (request) => boolean') ?? localCaller,
+    logProbes: check.boolean('logProbes', options.logProbes, false),
     reportInterval: duration('reportInterval', options.reportInterval, 2000, 10)
   }
   const all = Object.values(resolved.paths)
-  if (new Set(all).size !== all.length) fail('paths', 'live, ready and details must differ')
-  for (const p of all) if (p === '') fail('paths', 'with an empty prefix, every path needs one')
+  if (new Set(all).size !== all.length) check.fail('paths', 'three different paths for live, ready and details', resolved.paths)
+  for (const p of all) if (p === '') check.fail('paths', 'non-empty when routePrefix is empty', resolved.paths)
   return resolved
+}
+
+/** Options of `healthAggregator`, on cluster-boot's admin instance. */
+export interface HealthAggregatorOptions {
+  /** path on the admin server (default '/health') */
+  path?: string
+  /** ms after which a worker's last report is stale and counts as not ready (default 10000) */
+  staleAfter?: number
+  /** seconds in the Retry-After of a 503 (default 5, as the workers' routes) */
+  retryAfter?: number
+}
+
+export interface ResolvedAggregatorOptions {
+  path: string
+  staleAfter: number
+  retryAfter: number
+}
+
+/** Reads and checks `healthAggregator`'s options once, with their defaults. */
+export function resolveAggregatorOptions (options: HealthAggregatorOptions = {}): ResolvedAggregatorOptions {
+  const o = check.object('options', options) as HealthAggregatorOptions
+  const p = path('path', o.path, '/health')
+  if (p === '') check.fail('path', "a path starting with '/'", p)
+  return {
+    path: p,
+    staleAfter: check.positive('staleAfter', o.staleAfter, 10_000),
+    retryAfter: check.integer('retryAfter', o.retryAfter, DEFAULT_RETRY_AFTER, { min: 1 })
+  }
 }

@@ -13,7 +13,7 @@ export interface HealthApi {
   /** adds (or replaces) a check; `critical` defaults to true, `timeout` to the plugin's */
   addCheck (name: string, fn: CheckFn, options?: CheckOptions): void
   removeCheck (name: string): boolean
-  /** runs the checks (or reuses a result younger than cacheMs) */
+  /** runs the checks (or reuses a result younger than checkInterval) */
   check (): Promise<RunResult & { ready: boolean }>
   /** true once shutdown started: readiness answers 503 */
   readonly draining: boolean
@@ -38,7 +38,7 @@ declare module 'fastify' {
  */
 async function healthPlugin (fastify: FastifyInstance, options: HealthOptions): Promise<void> {
   const opts = resolveOptions(options)
-  const runner = new CheckRunner(opts.cacheMs, opts.timeout)
+  const runner = new CheckRunner(opts.checkInterval, opts.timeout)
   for (const [name, definition] of opts.checks) runner.add(name, definition.check, definition)
   const worker = workerContext()
   let draining = false

@@ -12,7 +12,7 @@ t.test('a Redis stopped then restarted: ready goes 503 then back to 200, live st
   redis.on('error', () => {})
   t.teardown(() => redis.disconnect())
   const app = Fastify()
-  await app.register(corralHealth, { cacheMs: 0, checks: { redis: redisCheck(redis) } })
+  await app.register(corralHealth, { checkInterval: 0, checks: { redis: redisCheck(redis) } })
   t.teardown(() => app.close())
 
   const ok = await app.inject('/health')
@@ -52,7 +52,7 @@ t.test('a Redis client that never gets ready fails within the check timeout and 
   redis.on('error', () => {})
   t.teardown(() => redis.disconnect())
   const app = Fastify()
-  await app.register(corralHealth, { cacheMs: 0, checks: { redis: { ...redisCheck(redis), timeout: 300 } } })
+  await app.register(corralHealth, { checkInterval: 0, checks: { redis: { ...redisCheck(redis), timeout: 300 } } })
   t.teardown(() => app.close())
   for (let i = 0; i < 3; i++) {
     const res = await app.inject('/health')
@@ -105,7 +105,7 @@ t.test('event-loop and memory thresholds', async (t) => {
   t.teardown(() => loop.stop())
   const app = Fastify()
   await app.register(corralHealth, {
-    cacheMs: 0,
+    checkInterval: 0,
     checks: {
       loop,
       memory: memoryCheck({ maxHeapUsed: 16 * 1024 ** 3, maxRss: 16 * 1024 ** 3 }),

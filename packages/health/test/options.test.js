@@ -10,13 +10,15 @@ t.test('a bad option fails at start-up, naming it', async (t) => {
     [{ checks: { db: { check: () => {}, timeout: 0 } } }, 'checks.db.timeout'],
     [{ checks: { db: { check: () => {}, measurement: '' } } }, 'checks.db.measurement'],
     [{ checks: { 'a b': () => {} } }, 'checks'],
-    [{ prefix: 'health' }, 'prefix'],
+    [{ routePrefix: 'health' }, 'routePrefix'],
+    [{ prefix: '/a', routePrefix: '/b' }, 'prefix'],
     [{ paths: { ready: '/r?x' } }, 'paths.ready'],
     [{ paths: { live: '/same', ready: '/same' } }, 'paths'],
-    [{ prefix: '' }, 'paths'],
+    [{ routePrefix: '' }, 'paths'],
     [{ paths: 'x' }, 'paths'],
     [{ timeout: 0 }, 'timeout'],
-    [{ cacheMs: -1 }, 'cacheMs'],
+    [{ checkInterval: -1 }, 'checkInterval'],
+    [{ retryAfter: 1.5 }, 'retryAfter'],
     [{ shutdownDelay: 'soon' }, 'shutdownDelay'],
     [{ retryAfter: 0 }, 'retryAfter'],
     [{ exposeDetails: true }, 'exposeDetails'],
@@ -37,4 +39,39 @@ t.test('healthAggregator belongs on the cluster-boot admin instance', async (t) 
   const app = Fastify()
   app.register(healthAggregator)
   t.match(await app.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /admin/ })
+})
+
+t.test('the message says which option, what it must be and what it got', async (t) => {
+  const app = Fastify()
+  app.register(corralHealth, { timeout: 0 })
+  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: '@corral/health: option "timeout" must be a number >= 1 (got 0)' })
+})
+
+t.test('the old names prefix and cacheMs still work, with one deprecation warning each', async (t) => {
+  const warnings = []
+  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  for (let i = 0; i < 2; i++) {
+    const app = Fastify()
+    await app.register(corralHealth, { prefix: '/_', cacheMs: 0 })
+    t.equal((await app.inject('/_/live')).statusCode, 200, 'prefix is the route prefix')
+    await app.close()
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warnings.sort(), [
+    '@corral/health: option "cacheMs" is deprecated: use "checkInterval"',
+    '@corral/health: option "prefix" is deprecated: use "routePrefix"'
+  ])
+})
+
+t.test('healthAggregator checks its options, naming them', async (t) => {
+  for (const [options, name] of [[{ path: 'health' }, 'path'], [{ staleAfter: 0 }, 'staleAfter'], [{ retryAfter: 0 }, 'retryAfter']]) {
+    const admin = Fastify()
+    // validation comes before the supervisor is used
+    admin.decorate('supervisor', {})
+    admin.register(healthAggregator, options)
+    t.match(await admin.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: `"${name}"` }, name)
+    await admin.close()
+  }
 })

@@ -11,7 +11,7 @@ import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
 
 async function healthOn (t, client) {
   const app = Fastify()
-  await app.register(corralHealth, { cacheMs: 0, checks: { redis: redisCheck(client, { timeout: 1000 }) } })
+  await app.register(corralHealth, { checkInterval: 0, checks: { redis: redisCheck(client, { timeout: 1000 }) } })
   t.teardown(() => app.close())
   return app
 }

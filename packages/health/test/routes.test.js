@@ -61,7 +61,7 @@ t.test('warn: returned by a check, or any failure of a non-critical one; still 2
 })
 
 t.test('checks are added and removed at run time', async (t) => {
-  const app = await build(t, { cacheMs: 0 })
+  const app = await build(t, { checkInterval: 0 })
   t.equal((await app.inject('/health/ready')).statusCode, 200, 'no checks: ready')
   app.health.addCheck('late', async () => { throw new Error('x') })
   t.equal((await app.inject('/health/ready')).statusCode, 503)
@@ -140,10 +140,10 @@ t.test('redaction covers bearer tokens, api_key= and token= values, in outputs a
 })
 
 t.test('paths and prefix are options', async (t) => {
-  const app = await build(t, { prefix: '/_', paths: { live: '/alive', ready: '/ok', details: '/full' } })
+  const app = await build(t, { routePrefix: '/_', paths: { live: '/alive', ready: '/ok', details: '/full' } })
   for (const url of ['/_/alive', '/_/ok', '/_/full']) t.equal((await app.inject(url)).statusCode, 200, url)
   t.equal((await app.inject('/health/ready')).statusCode, 404)
-  const bare = await build(t, { prefix: '', paths: { live: '/livez', ready: '/readyz', details: '/healthz' } })
+  const bare = await build(t, { routePrefix: '', paths: { live: '/livez', ready: '/readyz', details: '/healthz' } })
   t.equal((await bare.inject('/readyz')).statusCode, 200)
 })
 

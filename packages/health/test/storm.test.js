@@ -11,7 +11,7 @@ t.test('1000 concurrent probes reach the database once per cache interval', asyn
   const counted = { query: (text) => { queries++; return pool.query(text) } }
   const app = Fastify()
   // an interval longer than the storm takes on a loaded machine (1000 injects took over 300 ms at load 12)
-  await app.register(corralHealth, { cacheMs: 1500, checks: { db: postgresCheck(counted) } })
+  await app.register(corralHealth, { checkInterval: 1500, checks: { db: postgresCheck(counted) } })
   t.teardown(() => app.close())
 
   const probes = await Promise.all(Array.from({ length: 1000 }, (_, i) => app.inject(i % 2 ? '/health/ready' : '/health')))

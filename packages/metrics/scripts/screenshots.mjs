@@ -13,7 +13,7 @@ const docs = path.join(here, '..', 'docs')
 const port = await freePort()
 const adminPort = await freePort()
 const proc = spawnNode(path.join(here, '..', 'test', 'fixtures', 'app.mjs'), {
-  env: { PORT: String(port), FIXTURE_OPTS: JSON.stringify({ workers: 2, admin: { port: adminPort } }), METRICS_OPTS: JSON.stringify({ interval: 1000 }), AGG_OPTS: '{}' }
+  env: { PORT: String(port), FIXTURE_OPTS: JSON.stringify({ workers: 2, admin: { port: adminPort } }), METRICS_OPTS: JSON.stringify({ pushInterval: 1000 }), AGG_OPTS: '{}' }
 })
 const admin = (p) => request(`http://127.0.0.1:${adminPort}${p}`)
 const get = (p) => request(`http://127.0.0.1:${port}${p}`)

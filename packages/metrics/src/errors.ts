@@ -1,12 +1,8 @@
 import createError from '@fastify/error'
+import { invalidOptionError } from '@corral/cluster-boot/options'
 
-/** A `@corral/metrics` option has a value it cannot take. */
-export const InvalidOptionError = createError(
-  'CORRAL_METRICS_INVALID_OPTION',
-  'Invalid @corral/metrics option "%s": expected %s, got %s',
-  500,
-  TypeError
-)
+/** A `@corral/metrics` option has a value it cannot take: `@corral/metrics: option "<path>" must be <what> (got <value>)`. */
+export const InvalidOptionError = invalidOptionError('CORRAL_METRICS_INVALID_OPTION', '@corral/metrics')
 
 /** A metric of that name exists with another type or shape. */
 export const MetricConflictError = createError(

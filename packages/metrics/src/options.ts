@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { Registry } from 'prom-client'
+import { optionChecks, type OptionChecks } from '@corral/cluster-boot/options'
 import { InvalidOptionError } from './errors.js'
 
 /** prom-client's default metric options we pass through. */
@@ -15,6 +16,8 @@ export interface DefaultMetricsOptions {
 /** Options of the worker (and standalone) plugin. */
 export interface MetricsOptions {
   /** ms between two snapshots pushed to the primary (default 1000) */
+  pushInterval?: number
+  /** @deprecated the old name of `pushInterval` */
   interval?: number
   /** route that serves the metrics when the app runs outside a cluster-boot worker; false for none (default '/metrics') */
   endpoint?: string | false
@@ -35,7 +38,7 @@ export interface MetricsOptions {
 }
 
 export interface ResolvedMetricsOptions {
-  interval: number
+  pushInterval: number
   endpoint: string | false
   defaultMetrics: DefaultMetricsOptions | false
   httpMetrics: boolean
@@ -85,14 +88,10 @@ export interface ResolvedAggregatorOptions {
  */
 export const DEFAULT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-function describe (value: unknown): string {
-  if (typeof value === 'function') return 'a function'
-  if (value instanceof Registry) return 'a Registry'
-  try { return JSON.stringify(value) ?? String(value) } catch { return String(value) }
-}
+const check: OptionChecks = optionChecks(InvalidOptionError, '@corral/metrics')
 
 function fail (name: string, expected: string, value: unknown): never {
-  throw new InvalidOptionError(name, expected, describe(value))
+  return check.fail(name, expected, value)
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {
@@ -100,9 +99,7 @@ function isObject (value: unknown): value is Record<string, unknown> {
 }
 
 function integer (name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(name, `an integer >= ${min}`, value)
-  return value
+  return check.integer(name, value, fallback, { min })
 }
 
 function route (name: string, value: unknown, fallback: string, allowFalse: true): string | false
@@ -111,12 +108,6 @@ function route (name: string, value: unknown, fallback: string, allowFalse: bool
   if (value === undefined) return fallback
   if (value === false && allowFalse) return false
   if (typeof value !== 'string' || !value.startsWith('/')) fail(name, `a path starting with "/"${allowFalse ? ' or false' : ''}`, value)
-  return value
-}
-
-function boolean (name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') fail(name, 'true or false', value)
   return value
 }
 
@@ -160,15 +151,14 @@ export function resolveMetricsOptions (opts: MetricsOptions): ResolvedMetricsOpt
   }
   if (endpoint !== false) excludeRoutes.add(endpoint)
 
-  const unmatchedRoute = opts.unmatchedRoute ?? 'unmatched'
-  if (typeof unmatchedRoute !== 'string' || unmatchedRoute.length === 0) fail('unmatchedRoute', 'a non-empty string', unmatchedRoute)
+  const unmatchedRoute = check.text('unmatchedRoute', opts.unmatchedRoute, 'unmatched')
   if (opts.registry !== undefined && !(opts.registry instanceof Registry)) fail('registry', 'a prom-client Registry', opts.registry)
 
   return {
-    interval: integer('interval', opts.interval, 1000, 10),
+    pushInterval: integer('pushInterval', check.renamed(opts, 'interval', 'pushInterval'), 1000, 10),
     endpoint,
     defaultMetrics: defaultMetrics(opts.defaultMetrics),
-    httpMetrics: boolean('httpMetrics', opts.httpMetrics, true),
+    httpMetrics: check.boolean('httpMetrics', opts.httpMetrics, true),
     excludeRoutes,
     excludeWhen,
     buckets: buckets('buckets', opts.buckets, DEFAULT_BUCKETS),
@@ -190,8 +180,8 @@ export function resolveAggregatorOptions (opts: AggregatorOptions): ResolvedAggr
     workersEndpoint,
     dashboard,
     health: route('health', opts.health, '/health', true),
-    perWorker: boolean('perWorker', opts.perWorker, false),
-    primaryMetrics: boolean('primaryMetrics', opts.primaryMetrics, true),
+    perWorker: check.boolean('perWorker', opts.perWorker, false),
+    primaryMetrics: check.boolean('primaryMetrics', opts.primaryMetrics, true),
     maxSeries: integer('maxSeries', opts.maxSeries, 50_000, 1),
     maxBytes: integer('maxBytes', opts.maxBytes, 16 * 1024 * 1024, 1024)
   }

@@ -59,7 +59,7 @@ async function corralMetricsPlugin (fastify: FastifyInstance, options: MetricsOp
     // counted before the drain stops the listener, and again once the last requests are done
     worker.onDrain(async () => { await active.flush() })
     fastify.addHook('onClose', async () => { await active.close() })
-    active.start(opts.interval)
+    active.start(opts.pushInterval)
   } else if (opts.endpoint !== false) {
     fastify.get(opts.endpoint, async (request: FastifyRequest, reply: FastifyReply) => {
       const contentType = negotiate(request.headers.accept)

@@ -65,7 +65,7 @@ test('a scrape does not wait for a worker stuck in a synchronous loop', async (t
 
 test('a graceful stop loses nothing: the last counts are pushed on drain and on close', async (t) => {
   // one push at start-up, then none for a minute: only the drain and close pushes can carry the counts
-  const { get, admin, scrape } = await startCluster(t, { metrics: { interval: 60_000 } })
+  const { get, admin, scrape } = await startCluster(t, { metrics: { pushInterval: 60_000 } })
   for (let i = 0; i < 12; i++) await get(`/users/${i}`)
   const slow = get('/slow?ms=1200')
   await sleep(200)
@@ -96,7 +96,7 @@ test('malformed snapshots are dropped and counted; good ones still arrive', asyn
 
 test('a worker sending families named constructor, __proto__, toString does not break /metrics', async (t) => {
   // no periodic push after the first: the hostile snapshot stays the latest
-  const { get, admin, scrape } = await startCluster(t, { metrics: { interval: 60_000 } })
+  const { get, admin, scrape } = await startCluster(t, { metrics: { pushInterval: 60_000 } })
   for (let i = 0; i < 5; i++) await get('/')
   await get('/hostile')
   const text = await scrapeUntil(scrape, (x) => sample(x, 'constructor') === 1, 'the hostile snapshot merged')
@@ -111,7 +111,7 @@ test('a worker sending families named constructor, __proto__, toString does not 
 })
 
 test('a push that fails is logged and the next ones go on; a push can be asked for', async (t) => {
-  const { get, scrape, proc } = await startCluster(t, { workers: 1, metrics: { interval: 200 } })
+  const { get, scrape, proc } = await startCluster(t, { workers: 1, metrics: { pushInterval: 200 } })
   await get('/break?on=1')
   await proc.waitForLine((l) => l.msg === 'metrics push failed' && /collect blew up/.test(l.err?.message))
   t.equal((await get('/push')).body.pushed, false, 'an explicit push fails the same way, without throwing')

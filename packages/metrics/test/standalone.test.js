@@ -220,8 +220,9 @@ test('a snapshot keeps at most maxSeries series and warns once', async (t) => {
 
 test('options are checked once, and a bad one is named', async (t) => {
   const bad = [
-    [{ interval: 0 }, 'interval'],
-    [{ interval: '1s' }, 'interval'],
+    [{ pushInterval: 0 }, 'pushInterval'],
+    [{ pushInterval: '1s' }, 'pushInterval'],
+    [{ interval: 5, pushInterval: 5 }, 'interval'],
     [{ endpoint: 'metrics' }, 'endpoint'],
     [{ endpoint: true }, 'endpoint'],
     [{ defaultMetrics: 'yes' }, 'defaultMetrics'],
@@ -247,16 +248,31 @@ test('options are checked once, and a bad one is named', async (t) => {
   await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: /"options"/ })
 })
 
+test('the old name interval still sets the push interval, with one deprecation warning', async (t) => {
+  const warnings = []
+  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  for (let i = 0; i < 2; i++) {
+    const app = Fastify()
+    await app.register(corralMetrics, { interval: 500 })
+    await app.ready()
+    await app.close()
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warnings, ['@corral/metrics: option "interval" is deprecated: use "pushInterval"'])
+})
+
 test('the error says what the bad option got, whatever it is', async (t) => {
   for (const [opts, got] of [
-    [{ interval: () => 1000 }, 'got a function'],
-    [{ endpoint: new Registry() }, 'got a Registry'],
-    [{ unmatchedRoute: Symbol('route') }, 'got Symbol(route)'],
-    [{ maxSeries: 10n }, 'got 10']
+    [{ pushInterval: () => 1000 }, 'a function'],
+    [{ endpoint: new Registry() }, 'a Registry'],
+    [{ unmatchedRoute: Symbol('route') }, 'Symbol(route)'],
+    [{ maxSeries: 10n }, '10']
   ]) {
     const app = Fastify()
     app.register(corralMetrics, opts)
-    await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`${got.replace(/[()]/g, '\\$&')}$`) }, got)
+    await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`^@corral/metrics: option "\\w+" must be .* \\(got ${got.replace(/[()]/g, '\\$&')}\\)$`) }, got)
   }
 })
 

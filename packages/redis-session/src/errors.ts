@@ -1,12 +1,8 @@
 import createError from '@fastify/error'
+import { invalidOptionError } from '@corral/cluster-boot/options'
 
-/** A `@corral/redis-session` option has a value it cannot take. */
-export const InvalidOptionError = createError(
-  'CORRAL_SESSION_INVALID_OPTION',
-  'Invalid @corral/redis-session option "%s": %s',
-  500,
-  TypeError
-)
+/** A `@corral/redis-session` option has a value it cannot take: `@corral/redis-session: option "<path>" must be <what> (got <value>)`. */
+export const InvalidOptionError = invalidOptionError('CORRAL_SESSION_INVALID_OPTION', '@corral/redis-session')
 
 // The three "unavailable" errors reach clients (503): a code and a generic
 // message, never the backend's own words (hosts, slots, keys); the reason

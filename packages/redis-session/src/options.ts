@@ -1,3 +1,4 @@
+import { optionChecks, type OptionChecks } from '@corral/cluster-boot/options'
 import { InvalidOptionError } from './errors.js'
 import { isRedisClient, type RedisInput } from './redis-client.js'
 import { cacheDefaults, type CacheOptions } from './cache/index.js'
@@ -23,6 +24,8 @@ export interface RedisSessionOptions {
   /** ioredis client (Redis or Cluster), URL, options, `{ cluster: { nodes } }` or `{ sentinels, name }`; without it, the embedded store (the cluster-boot primary, or this process) */
   redis?: RedisInput
   /** prefix of every Redis key and channel (default 'corral:') */
+  keyPrefix?: string
+  /** @deprecated the old name of `keyPrefix` (Fastify reserves `prefix` for route prefixes) */
   prefix?: string
   /** default 'sessionId' */
   cookieName?: string
@@ -31,6 +34,8 @@ export interface RedisSessionOptions {
   userKey?: string
   /** ms any Redis command or embedded-store request may take before the request gets a 503 (default 1000) */
   commandTimeout?: number
+  /** seconds in the Retry-After of that 503 (default 1: a store that timed out is often back at once) */
+  retryAfter?: number
   /** ms after login (its creation) a session is dead even if used every minute (default: no limit) */
   maxLifetime?: number
   /** the most sessions the embedded store of a single process keeps (default 100000) */
@@ -60,6 +65,7 @@ export interface ResolvedOptions {
   cookie: Required<Pick<SessionCookieOptions, 'maxAge' | 'secure' | 'sameSite' | 'httpOnly' | 'path'>> & { domain?: string }
   userKey: string
   commandTimeout: number
+  retryAfter: number
   maxLifetime?: number
   maxSessions: number
   maxBytes: number
@@ -70,95 +76,80 @@ export interface ResolvedOptions {
 export const MIN_SECRET_LENGTH = 32
 const MIN_DISTINCT_CHARACTERS = 10
 
-function fail (name: string, message: string): never {
-  throw new InvalidOptionError(name, message)
-}
-
-function positive (name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(name, `expected a positive number, got ${JSON.stringify(value)}`)
-  return value
-}
+const check: OptionChecks = optionChecks(InvalidOptionError, '@corral/redis-session')
 
 /** A whole, positive number: ms for Redis' PX, counts, bytes. */
 export function positiveInteger (name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(name, `expected a positive integer, got ${JSON.stringify(value)}`)
-  return value
-}
-
-function text (name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) fail(name, `expected a non-empty string, got ${JSON.stringify(value)}`)
-  return value
+  return check.integer(name, value, fallback, { min: 1 })
 }
 
 /** Never echoes a secret back: only its length and position. */
 function secrets (value: unknown): string[] {
-  if (value === undefined) fail('secret', `required: a string of ${MIN_SECRET_LENGTH}+ characters, or an array of them`)
+  const expected = `a string of ${MIN_SECRET_LENGTH}+ characters, or an array of them`
+  if (value === undefined) check.fail('secret', expected, value)
   const list = Array.isArray(value) ? value : [value]
-  if (list.length === 0) fail('secret', 'the array is empty')
+  if (list.length === 0) check.fail('secret', expected, value)
   list.forEach((s: unknown, i) => {
     const name = Array.isArray(value) ? `secret[${i}]` : 'secret'
-    if (typeof s !== 'string') fail(name, 'expected a string')
-    if (s.length < MIN_SECRET_LENGTH) fail(name, `too short: ${s.length} characters, at least ${MIN_SECRET_LENGTH} required`)
-    if (new Set(s).size < MIN_DISTINCT_CHARACTERS) fail(name, `too weak: fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters`)
+    if (typeof s !== 'string') check.fail(name, 'a string', s, typeof s)
+    if (s.length < MIN_SECRET_LENGTH) check.fail(name, `at least ${MIN_SECRET_LENGTH} characters long`, s, `${s.length} characters, not shown`)
+    if (new Set(s).size < MIN_DISTINCT_CHARACTERS) check.fail(name, `made of at least ${MIN_DISTINCT_CHARACTERS} distinct characters`, s, `${new Set(s).size}, not shown`)
   })
   return list as string[]
 }
 
 export function resolveCacheOptions (value: unknown): CacheOptions {
   if (value === undefined) return { ...cacheDefaults }
-  if (value === null || typeof value !== 'object') fail('cache', `expected an object or false, got ${JSON.stringify(value)}`)
-  const c = value as Partial<CacheOptions>
+  const c = check.object('cache', value, 'an object or false')
   return {
     ttl: positiveInteger('cache.ttl', c.ttl, cacheDefaults.ttl),
     lockTtl: positiveInteger('cache.lockTtl', c.lockTtl, cacheDefaults.lockTtl),
-    waitTimeout: positive('cache.waitTimeout', c.waitTimeout, cacheDefaults.waitTimeout),
+    waitTimeout: check.positive('cache.waitTimeout', c.waitTimeout, cacheDefaults.waitTimeout),
     maxEntries: positiveInteger('cache.maxEntries', c.maxEntries, cacheDefaults.maxEntries),
     maxBytes: positiveInteger('cache.maxBytes', c.maxBytes, cacheDefaults.maxBytes)
   }
 }
 
 export function resolveOptions (options: RedisSessionOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') fail('options', 'expected an object with at least `secret`')
+  if (options === null || typeof options !== 'object') check.fail('options', 'an object with at least `secret`', options)
   const redis = options.redis
   if (redis !== undefined && typeof redis !== 'string' && !isRedisClient(redis) && (redis === null || typeof redis !== 'object')) {
-    fail('redis', 'expected an ioredis client, a redis:// URL or ioredis options')
+    check.fail('redis', 'an ioredis client, a redis:// URL or ioredis options', redis)
   }
-  if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) fail('redis', 'a URL must start with redis:// or rediss://')
+  if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) check.fail('redis', 'a URL starting with redis:// or rediss://', redis)
   if (typeof redis === 'object' && !isRedisClient(redis)) checkTopology(redis)
 
-  const cookie = options.cookie ?? {}
-  if (cookie === null || typeof cookie !== 'object') fail('cookie', 'expected an object')
-  const sameSite = cookie.sameSite ?? 'lax'
-  if (!['lax', 'strict', 'none'].includes(sameSite)) fail('cookie.sameSite', `expected 'lax', 'strict' or 'none', got ${JSON.stringify(sameSite)}`)
+  const cookie: SessionCookieOptions = check.object('cookie', options.cookie)
+  const sameSite = check.oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none'])
   const secure = cookie.secure ?? process.env.NODE_ENV === 'production'
-  if (typeof secure !== 'boolean' && secure !== 'auto') fail('cookie.secure', `expected a boolean or 'auto', got ${JSON.stringify(secure)}`)
-  if (sameSite === 'none' && secure === false) fail('cookie.sameSite', "'none' needs cookie.secure (browsers drop the cookie otherwise)")
-  if (cookie.httpOnly !== undefined && typeof cookie.httpOnly !== 'boolean') fail('cookie.httpOnly', 'expected a boolean')
-  if (cookie.domain !== undefined) text('cookie.domain', cookie.domain, '')
+  if (typeof secure !== 'boolean' && secure !== 'auto') check.fail('cookie.secure', "true, false or 'auto'", secure)
+  if (sameSite === 'none' && secure === false) check.fail('cookie.sameSite', "'lax' or 'strict' unless cookie.secure is set (browsers drop a sameSite 'none' cookie that is not secure)", sameSite)
+  if (cookie.domain !== undefined) check.text('cookie.domain', cookie.domain, '')
 
-  if (options.bus !== undefined && typeof options.bus !== 'boolean') fail('bus', `expected a boolean, got ${JSON.stringify(options.bus)}`)
+  const keyPrefix = check.renamed<string>(options, 'prefix', 'keyPrefix')
   return {
     secret: secrets(options.secret),
     redis,
-    prefix: text('prefix', options.prefix, 'corral:'),
-    cookieName: text('cookieName', options.cookieName, 'sessionId'),
+    prefix: check.text('keyPrefix', keyPrefix, 'corral:'),
+    cookieName: check.text('cookieName', options.cookieName, 'sessionId'),
     cookie: {
       maxAge: positiveInteger('cookie.maxAge', cookie.maxAge, 86_400_000),
       secure,
       sameSite,
-      httpOnly: cookie.httpOnly ?? true,
-      path: text('cookie.path', cookie.path, '/'),
+      httpOnly: check.boolean('cookie.httpOnly', cookie.httpOnly, true),
+      path: check.text('cookie.path', cookie.path, '/'),
       ...(cookie.domain !== undefined ? { domain: cookie.domain } : {})
     },
-    userKey: text('userKey', options.userKey, 'userId'),
-    commandTimeout: positive('commandTimeout', options.commandTimeout, 1000),
+    userKey: check.text('userKey', options.userKey, 'userId'),
+    commandTimeout: check.positive('commandTimeout', options.commandTimeout, 1000),
+    retryAfter: check.integer('retryAfter', options.retryAfter, 1, { min: 1 }),
     ...(options.maxLifetime !== undefined ? { maxLifetime: positiveInteger('maxLifetime', options.maxLifetime, 0) } : {}),
     maxSessions: positiveInteger('maxSessions', options.maxSessions, 100_000),
     maxBytes: positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES),
     cache: options.cache === false ? false : resolveCacheOptions(options.cache),
-    bus: options.bus ?? true
+    bus: check.boolean('bus', options.bus, true)
   }
 }
+
+/** `@corral/redis-session`'s option checks, for the rest of the package (Redis topology, env). */
+export { check }

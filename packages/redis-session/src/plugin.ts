@@ -40,7 +40,6 @@ declare module 'fastify' {
   }
 }
 
-const RETRY_AFTER_SECONDS = '1'
 const UNAVAILABLE_CODE = new StoreUnavailableError('').code
 
 interface Backends {
@@ -81,8 +80,8 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     try {
       await sessions.ping()
     } catch (err) {
-      throw new InvalidOptionError('redis', 'not set, and the cluster-boot primary does not host the embedded store: ' +
-        `register redisSessionPrimary on the admin instance in boot({ primary }), or pass redis (${(err as Error).message})`)
+      throw new InvalidOptionError('redis', 'set, or redisSessionPrimary registered on the admin instance in boot({ primary }) to host the embedded store',
+        `nothing, and the primary does not host the store: ${(err as Error).message}`)
     }
     const bus = opts.bus ? primaryPubSub(worker.bus, log) : undefined
     return {
@@ -170,7 +169,7 @@ async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessi
   }
 
   fastify.addHook('onError', async (_request: FastifyRequest, reply: FastifyReply, error: Error & { code?: string }) => {
-    if (error.code === UNAVAILABLE_CODE) reply.header('retry-after', RETRY_AFTER_SECONDS)
+    if (error.code === UNAVAILABLE_CODE) reply.header('retry-after', String(opts.retryAfter))
   })
 }
 

@@ -30,7 +30,7 @@ declare module 'fastify' {
 async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: PrimaryHostOptions): Promise<void> {
   const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
   if (supervisor === undefined) {
-    throw new InvalidOptionError('admin', "redisSessionPrimary belongs on cluster-boot's admin instance, in boot({ primary })")
+    throw new InvalidOptionError('admin', "cluster-boot's admin instance: register redisSessionPrimary in boot({ primary })", 'an instance without fastify.supervisor')
   }
   const maxSessions = positiveInteger('maxSessions', options.maxSessions, 100_000)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES)

@@ -14,7 +14,7 @@ const within = (promise, ms, what) => Promise.race([
 
 async function cacheApp (t, redis, options = {}) {
   const app = Fastify()
-  await app.register(redisSession, { secret: SECRET, bus: false, redis, prefix: uniquePrefix('cache-bounds'), ...options })
+  await app.register(redisSession, { secret: SECRET, bus: false, redis, keyPrefix: uniquePrefix('cache-bounds'), ...options })
   t.teardown(() => app.close())
   return app
 }

@@ -116,7 +116,7 @@ t.test('Redis down: wrap calls the origin, get/set fail with a code, and it reco
   const server = await startRedisServer()
   t.teardown(() => server.close())
   const logs = []
-  const app = await appWithCache(t, { redis: server.url, prefix: 'outage:' }, logs)
+  const app = await appWithCache(t, { redis: server.url, keyPrefix: 'outage:' }, logs)
   await app.cache.set('k', 'cached')
   await server.stop()
   const fn = origin(0, () => 'from origin')

@@ -7,7 +7,8 @@ t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge t
   const cases = [
     [{ redis: 42 }, 'redis'],
     [{ redis: 'localhost:6379' }, 'redis'],
-    [{ prefix: '' }, 'prefix'],
+    [{ keyPrefix: '' }, 'keyPrefix'],
+    [{ prefix: 'a:', keyPrefix: 'b:' }, 'prefix'],
     [{ cookieName: 7 }, 'cookieName'],
     [{ cookie: 'yes' }, 'cookie'],
     [{ cookie: { maxAge: -1 } }, 'cookie.maxAge'],
@@ -25,6 +26,7 @@ t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge t
     [{ cookie: { domain: '' } }, 'cookie.domain'],
     [{ userKey: '' }, 'userKey'],
     [{ commandTimeout: 0 }, 'commandTimeout'],
+    [{ retryAfter: 0.5 }, 'retryAfter'],
     [{ maxSessions: Infinity }, 'maxSessions'],
     [{ cache: 'big' }, 'cache'],
     [{ cache: { ttl: 'soon' } }, 'cache.ttl'],
@@ -41,6 +43,30 @@ t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge t
   const app = Fastify()
   app.register(redisSession, null)
   t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION' })
+})
+
+t.test('the message says which option, what it must be and what it got, and never shows a secret', async (t) => {
+  const app = Fastify()
+  app.register(redisSession, { secret: SECRET, commandTimeout: 0 })
+  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: '@corral/redis-session: option "commandTimeout" must be a number above 0 (got 0)' })
+  const short = Fastify()
+  short.register(redisSession, { secret: 'a-short-secret-value' })
+  const err = await short.ready().catch((e) => e)
+  t.equal(err.message, '@corral/redis-session: option "secret" must be at least 32 characters long (got 20 characters, not shown)')
+})
+
+t.test('the old name prefix still sets the key prefix, with one deprecation warning', async (t) => {
+  const warnings = []
+  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  for (let i = 0; i < 2; i++) {
+    const app = Fastify()
+    await app.register(redisSession, { secret: SECRET, prefix: 'old-name:', bus: false })
+    await app.close()
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warnings, ['@corral/redis-session: option "prefix" is deprecated: use "keyPrefix"'])
 })
 
 t.test('secure cookies in production, and sameSite none with secure', async (t) => {

@@ -5,7 +5,7 @@ import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 // a Redis of our own, to stop and hang at will
 const server = await startRedisServer()
 t.teardown(() => server.close())
-const app = await buildSessionApp({ redis: server.url, prefix: 'outage:' })
+const app = await buildSessionApp({ redis: server.url, keyPrefix: 'outage:' })
 t.teardown(() => app.close())
 const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
 const me = () => app.inject({ url: '/me', headers: { cookie } })

@@ -34,7 +34,7 @@ t.test('a logged-in session is kept in Redis as JSON and follows the user', asyn
 
 t.test('the cookie is signed, httpOnly, sameSite=lax, and not secure outside production', async (t) => {
   const { login } = await setup(t)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix: uniquePrefix('flags') })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: uniquePrefix('flags') })
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } })
   const line = [].concat(res.headers['set-cookie'])[0]

@@ -44,7 +44,7 @@ t.test('redisFromEnv: one node, a Cluster or Sentinel from the environment, and 
 t.test('a plain URL pointing at a Redis Cluster node is refused at start-up, suggesting the cluster option', async (t) => {
   const { node, close } = await startRedisCluster()
   t.teardown(close)
-  const err = await registering({ redis: node.url, prefix: uniquePrefix('detect') })
+  const err = await registering({ redis: node.url, keyPrefix: uniquePrefix('detect') })
   t.equal(err?.code, 'CORRAL_SESSION_INVALID_OPTION')
   t.match(err.message, /Redis Cluster node.*redis: \{ cluster: \{ nodes/)
 })
@@ -56,7 +56,7 @@ t.test('session commands and publishes are bounded even on a passed-in client wi
   const client = new Redis(server.url)
   client.on('error', () => {})
   t.teardown(() => client.disconnect())
-  const app = await buildSessionApp({ redis: client, prefix: uniquePrefix('bounded'), commandTimeout: 500 })
+  const app = await buildSessionApp({ redis: client, keyPrefix: uniquePrefix('bounded'), commandTimeout: 500 })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'ann' } }))
   server.pause()
@@ -128,7 +128,7 @@ t.test('on a Cluster, unsubscribing the last handler of a channel leaves the sha
 })
 
 t.test('a Sentinel set-up that does not answer yet: the app starts, and session requests answer 503 in time', async (t) => {
-  const app = await buildSessionApp({ redis: { sentinels: [`127.0.0.1:${await freePort()}`], name: 'nobody' }, prefix: uniquePrefix('sentinel'), commandTimeout: 300 })
+  const app = await buildSessionApp({ redis: { sentinels: [`127.0.0.1:${await freePort()}`], name: 'nobody' }, keyPrefix: uniquePrefix('sentinel'), commandTimeout: 300 })
   t.teardown(() => app.close())
   const started = Date.now()
   const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'ed' } })
@@ -142,7 +142,7 @@ t.test('a passed-in Cluster client is used as it is and left open', async (t) =>
   const client = new Cluster([{ host: '127.0.0.1', port: node.port }])
   client.on('error', () => {})
   t.teardown(() => client.disconnect())
-  const app = await buildSessionApp({ redis: client, prefix: uniquePrefix('passed') })
+  const app = await buildSessionApp({ redis: client, keyPrefix: uniquePrefix('passed') })
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'di' } }))
   t.equal((await app.inject({ url: '/me', headers: { cookie } })).json().user, 'di')
   await app.close()

@@ -8,7 +8,7 @@ t.test('a 503 gives the client a code and a generic message; the reason goes to 
   const server = await startRedisServer()
   t.teardown(() => server.close())
   const logs = []
-  const app = await buildSessionApp({ redis: server.url, prefix: 'unavailable:' }, { logger: { level: 'info', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
+  const app = await buildSessionApp({ redis: server.url, keyPrefix: 'unavailable:' }, { logger: { level: 'info', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   await server.stop()
@@ -30,7 +30,7 @@ t.test('a cache error reaching a client carries a generic message, the reason as
   const server = await startRedisServer()
   t.teardown(() => server.close())
   const app = Fastify({ logger: false })
-  await app.register(redisSession, { secret: SECRET, bus: false, redis: server.url, prefix: 'unavailable:' })
+  await app.register(redisSession, { secret: SECRET, bus: false, redis: server.url, keyPrefix: 'unavailable:' })
   app.get('/cached', async () => app.cache.get('k'))
   t.teardown(() => app.close())
   await server.stop()

@@ -23,7 +23,7 @@ export async function sessionsFeature (app: FastifyInstance): Promise<void> {
   await app.register(redisSession, {
     secret: sessionSecret(),
     ...(redis !== undefined ? { redis } : {}),
-    prefix: 'corral-example:',
+    keyPrefix: 'corral-example:',
     userKey: 'user'
   })
   await app.register(sessionRoutes)

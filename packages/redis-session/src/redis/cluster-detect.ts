@@ -19,7 +19,7 @@ export async function refuseClusterNode (client: RedisClient, timeout: number, l
     return
   }
   if (/^cluster_enabled:1\b/m.test(info)) {
-    throw new InvalidOptionError('redis', 'points at a Redis Cluster node, and a single-node client gets MOVED for most keys: ' +
-      'pass redis: { cluster: { nodes: ["host:port", ...] } } (REDIS_CLUSTER_NODES in the example app) or a new Cluster(...) client')
+    throw new InvalidOptionError('redis', 'redis: { cluster: { nodes: ["host:port", ...] } } (REDIS_CLUSTER_NODES in the example app) or a new Cluster(...) client ' +
+      'for a Redis Cluster node: a single-node client gets MOVED for most keys', 'a single-node client of a Cluster node')
   }
 }

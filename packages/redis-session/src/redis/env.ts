@@ -18,11 +18,11 @@ export function redisFromEnv (env: NodeJS.ProcessEnv = process.env): RedisInput 
   const cluster = set(env, 'REDIS_CLUSTER_NODES')
   const sentinels = set(env, 'REDIS_SENTINELS')
   const given = [url && 'REDIS_URL', cluster && 'REDIS_CLUSTER_NODES', sentinels && 'REDIS_SENTINELS'].filter(Boolean)
-  if (given.length > 1) throw new InvalidOptionError('redis', `${given.join(' and ')} are both set: set one`)
+  if (given.length > 1) throw new InvalidOptionError('redis', 'set from one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS', `${given.join(' and ')}`)
   if (cluster !== undefined) return { cluster: { nodes: list(cluster) } }
   if (sentinels !== undefined) {
     const name = set(env, 'REDIS_SENTINEL_NAME')
-    if (name === undefined) throw new InvalidOptionError('redis', 'REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the master name the sentinels monitor)')
+    if (name === undefined) throw new InvalidOptionError('REDIS_SENTINEL_NAME', 'the master name the sentinels monitor (REDIS_SENTINELS needs it)', 'nothing')
     return { sentinels: list(sentinels), name }
   }
   return url

@@ -1,5 +1,5 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis'
-import { InvalidOptionError } from '../errors.js'
+import { check } from '../options.js'
 
 /** One node of a Redis Cluster or one sentinel: "host:port" or { host, port }. */
 export type NodeAddress = string | { host: string, port: number }
@@ -17,8 +17,8 @@ export interface ClusterInput {
 /** `redis: { sentinels, name }` (ioredis options): the master Sentinel names, followed across failovers. */
 export type SentinelInput = Omit<RedisOptions, 'sentinels'> & { sentinels: NodeAddress[], name: string }
 
-function fail (name: string, message: string): never {
-  throw new InvalidOptionError(name, message)
+function fail (name: string, expected: string, value: unknown): never {
+  return check.fail(name, expected, value)
 }
 
 /** "host:port" or { host, port } into { host, port }, naming the option when it is neither. */
@@ -27,18 +27,18 @@ export function parseAddress (name: string, value: unknown): { host: string, por
     const at = value.lastIndexOf(':')
     const host = value.slice(0, at)
     const port = Number(value.slice(at + 1))
-    if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) fail(name, `expected "host:port", got ${JSON.stringify(value)}`)
+    if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) fail(name, '"host:port"', value)
     return { host, port }
   }
   if (value !== null && typeof value === 'object') {
     const { host, port } = value as { host?: unknown, port?: unknown }
     if (typeof host === 'string' && host !== '' && typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535) return { host, port }
   }
-  return fail(name, `expected "host:port" or { host, port }, got ${JSON.stringify(value)}`)
+  return fail(name, '"host:port" or { host, port }', value)
 }
 
 function addresses (name: string, value: unknown): Array<{ host: string, port: number }> {
-  if (!Array.isArray(value) || value.length === 0) fail(name, `expected a non-empty array of "host:port" or { host, port }, got ${JSON.stringify(value)}`)
+  if (!Array.isArray(value) || value.length === 0) fail(name, 'a non-empty array of "host:port" or { host, port }', value)
   return value.map((v, i) => parseAddress(`${name}[${i}]`, v))
 }
 
@@ -54,16 +54,16 @@ export function isSentinelInput (value: unknown): value is SentinelInput {
 export function checkTopology (value: object): void {
   if (isClusterInput(value)) {
     const cluster = value.cluster as unknown
-    if (cluster === null || typeof cluster !== 'object') fail('redis.cluster', 'expected { nodes: ["host:port", ...], options? }')
+    if (cluster === null || typeof cluster !== 'object') fail('redis.cluster', '{ nodes: ["host:port", ...], options? }', cluster)
     addresses('redis.cluster.nodes', (cluster as ClusterInput['cluster']).nodes)
     const options = (cluster as ClusterInput['cluster']).options
-    if (options !== undefined && (options === null || typeof options !== 'object')) fail('redis.cluster.options', 'expected ioredis ClusterOptions')
-    if ('sentinels' in value) fail('redis', 'give either cluster or sentinels, not both')
+    if (options !== undefined && (options === null || typeof options !== 'object')) fail('redis.cluster.options', 'ioredis ClusterOptions', options)
+    if ('sentinels' in value) fail('redis', 'either { cluster } or { sentinels, name }, not both', Object.keys(value))
     return
   }
   if (isSentinelInput(value)) {
     addresses('redis.sentinels', value.sentinels)
-    if (typeof value.name !== 'string' || value.name === '') fail('redis.name', 'required with sentinels: the master name the sentinels monitor')
+    if (typeof value.name !== 'string' || value.name === '') fail('redis.name', 'the master name the sentinels monitor (required with sentinels)', value.name)
   }
 }
 
