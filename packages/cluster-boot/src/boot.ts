@@ -6,6 +6,7 @@ import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
 import { StickyBalancer } from './primary/sticky-balancer.js'
 import { Supervisor } from './primary/supervisor.js'
+import type { SupervisorView } from './primary/supervisor-view.js'
 import { runWorker } from './worker/run-worker.js'
 
 /** SO_REUSEPORT listening arrived in Node 22.12 and 23.1, on Linux. */
@@ -16,14 +17,25 @@ export function reusePortSupported (version = process.versions.node, platform = 
 }
 
 /**
+ * What `boot()` resolves with, in each process it runs in: the code after
+ * `await boot()` runs in the primary and in every worker, so it narrows on
+ * `role` before it touches either side.
+ */
+export type BootResult =
+  /** in the primary, once every worker is ready (or being respawned) */
+  | { role: 'primary', supervisor: SupervisorView }
+  /** in a worker, once its app listens */
+  | { role: 'worker', app: FastifyInstance }
+
+/**
  * Starts the cluster. In the primary: validates the options, sets up the
  * admin instance, forks the workers and supervises them until a signal stops
- * it; resolves with the Supervisor once every worker is ready. In a worker:
- * builds, listens and resolves with the app.
+ * it; resolves with `{ role: 'primary', supervisor }` once every worker is
+ * ready. In a worker: builds, listens and resolves with `{ role: 'worker', app }`.
  */
-export async function boot (options: BootOptions): Promise<Supervisor | FastifyInstance> {
+export async function boot (options: BootOptions): Promise<BootResult> {
   const opts = resolveOptions(options)
-  if (cluster.isWorker) return runWorker(opts)
+  if (cluster.isWorker) return { role: 'worker', app: await runWorker(opts) }
 
   process.title = processTitle('primary')
   const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
@@ -93,5 +105,5 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   const ready = supervisor.workers().filter((w) => w.state === 'ready').length
   if (ready === opts.workers) log.info({ workers: opts.workers, port: opts.port, host: opts.host }, 'all workers ready')
   else if (!supervisor.stopping) log.warn({ workers: opts.workers, ready }, 'started; some workers are still being respawned')
-  return supervisor
+  return { role: 'primary', supervisor }
 }

@@ -1,5 +1,7 @@
 import { test } from 'tap'
-import { isLoopback, resolveOptions } from '@corral/cluster-boot'
+import { isLoopback } from '@corral/cluster-boot'
+// the resolved options createAdmin takes: a unit of its own, below the entry point
+import { resolveOptions } from '../dist/options.js'
 import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
 import { fixture, startCluster } from './fixtures/cluster.js'
 

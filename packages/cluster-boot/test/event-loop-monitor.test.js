@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { eventLoopMonitor, STALL_MS } from '../dist/index.js'
+import { eventLoopMonitor, STALL_MS } from '@corral/cluster-boot'
 
 function block (ms) {
   const until = Date.now() + ms

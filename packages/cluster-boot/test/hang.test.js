@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { resolveOptions } from '@corral/cluster-boot'
+import { resolveOptions } from '../dist/options.js'
 import { waitFor } from '../../../test/helpers/index.js'
 import { startCluster } from './fixtures/cluster.js'
 

@@ -1,5 +1,6 @@
 import { test } from 'tap'
-import { isEnvelope } from '@corral/cluster-boot'
+// the wire format is internal: checked here as a unit
+import { isEnvelope } from '../dist/ipc/ipc-bus.js'
 import { waitFor } from '../../../test/helpers/index.js'
 import { startCluster } from './fixtures/cluster.js'
 

@@ -1,5 +1,7 @@
 import { test } from 'tap'
-import { boot, parseBytes, resolveOptions } from '@corral/cluster-boot'
+import { boot } from '@corral/cluster-boot'
+// resolved values (defaults, env) are only visible below the entry point: boot() would fork
+import { parseBytes, resolveOptions } from '../dist/options.js'
 import { spawnNode } from '../../../test/helpers/index.js'
 import { fixture } from './fixtures/cluster.js'
 

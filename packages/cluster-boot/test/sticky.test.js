@@ -1,6 +1,7 @@
 import http from 'node:http'
 import { test } from 'tap'
-import { resolveOptions, stickySlot } from '@corral/cluster-boot'
+import { resolveOptions } from '../dist/options.js'
+import { stickySlot } from '../dist/primary/sticky-balancer.js'
 import { spawnNode, waitFor } from '../../../test/helpers/index.js'
 import { fixture, startCluster } from './fixtures/cluster.js'
 

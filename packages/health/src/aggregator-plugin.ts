@@ -1,4 +1,4 @@
-import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { WorkerInfo } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
@@ -16,11 +16,11 @@ interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
  * of a ready worker or backing off after crashes.
  */
 async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
+  const supervisor = admin.supervisor
   if (supervisor === undefined) throw new InvalidOptionError('admin', "cluster-boot's admin instance: register healthAggregator in boot({ primary })", 'an instance without fastify.supervisor')
   const { path, staleAfter, retryAfter } = resolveAggregatorOptions(options)
 
-  const latest = new Map<WorkerRecord, WorkerHealth>()
+  const latest = new Map<WorkerInfo, WorkerHealth>()
   let dropped = 0
   const unsubscribe = supervisor.bus.on(HEALTH_NAMESPACE, (data, from) => {
     if (!isReadinessReport(data)) {
@@ -29,7 +29,7 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
     }
     latest.set(from, { slot: from.slot, pid: from.pid, status: data.status, draining: data.draining, at: Date.now() })
   })
-  const onExit = (record: WorkerRecord): void => { latest.delete(record) }
+  const onExit = (record: WorkerInfo): void => { latest.delete(record) }
   supervisor.on('exit', onExit)
   admin.addHook('onClose', async () => {
     unsubscribe()

@@ -1,4 +1,4 @@
-import type { Supervisor } from '@corral/cluster-boot'
+import type { SupervisorView } from '@corral/cluster-boot'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { MetricsAggregator } from './metrics-aggregator.js'
 
@@ -7,7 +7,7 @@ import type { MetricsAggregator } from './metrics-aggregator.js'
  * ago its last snapshot came. A worker blocked in synchronous code cannot
  * say so itself; this age keeps growing while it is blocked.
  */
-export function aggregatorMetrics (registry: Registry, supervisor: Supervisor, aggregator: MetricsAggregator, now: () => number = Date.now): void {
+export function aggregatorMetrics (registry: Registry, supervisor: SupervisorView, aggregator: MetricsAggregator, now: () => number = Date.now): void {
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'corral_worker_last_push_age_seconds',

@@ -1,4 +1,4 @@
-import type { ExitInfo, ReloadResult, Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { ExitInfo, ReloadResult, SupervisorEvents, SupervisorView, WorkerInfo } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './metrics-aggregator.js'
 import type { MetricJSON } from './exposition.js'
 import { unresponsive } from './workers-view.js'
@@ -115,19 +115,19 @@ export class History {
   private lastAt: number
   private readonly now: () => number
   private readonly timer: NodeJS.Timeout
-  private readonly listeners: Array<[string, (...args: any[]) => void]>
+  private readonly listeners: Array<[keyof SupervisorEvents, (...args: any[]) => void]>
 
-  constructor (private readonly supervisor: Supervisor, private readonly aggregator: MetricsAggregator, private readonly settings: HistorySettings) {
+  constructor (private readonly supervisor: SupervisorView, private readonly aggregator: MetricsAggregator, private readonly settings: HistorySettings) {
     this.now = settings.now ?? Date.now
     this.lastAt = this.now()
     this.listeners = [
-      ['exit', (record: WorkerRecord, info: ExitInfo) => {
+      ['exit', (record: WorkerInfo, info: ExitInfo) => {
         if (info.expected) return
         const detail = info.signal !== null ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`
         this.lastErrors[record.slot] = { t: this.now(), detail }
         this.mark('crash', record, detail)
       }],
-      ['restart', (record: WorkerRecord, old: WorkerRecord, reason: string) => {
+      ['restart', (record: WorkerInfo, old: WorkerInfo, reason: string) => {
         // a rolling reload gets one marker of its own when it ends
         if (reason === 'reload') return
         this.mark(reason === 'maxMemory' ? 'memory' : 'restart', record, `pid ${old.pid} replaced by ${record.pid}`)
@@ -214,7 +214,7 @@ export class History {
   }
 
   /** Marks a worker unresponsive once, when its pushes stop (or cluster-boot says so). */
-  private watch (record: WorkerRecord, age: number, gap: number): void {
+  private watch (record: WorkerInfo, age: number, gap: number): void {
     const stuck = unresponsive(record, age, gap)
     if (stuck && !this.unresponsive.has(record.id)) {
       this.unresponsive.add(record.id)
@@ -222,7 +222,7 @@ export class History {
     } else if (!stuck) this.unresponsive.delete(record.id)
   }
 
-  private mark (kind: MarkerKind, record: WorkerRecord | null, detail: string): void {
+  private mark (kind: MarkerKind, record: WorkerInfo | null, detail: string): void {
     this.markers.push({ t: this.now(), kind, slot: record?.slot ?? null, pid: record?.pid ?? null, detail })
     if (this.markers.length > MARKERS_KEPT) this.markers.shift()
   }

@@ -1,4 +1,4 @@
-import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { WorkerInfo } from '@corral/cluster-boot'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Registry } from 'prom-client'
@@ -61,7 +61,7 @@ function withPrimary (merged: MetricJSON[], own: MetricJSON[]): MetricJSON[] {
  */
 async function metricsAggregatorPlugin (admin: FastifyInstance, options: AggregatorOptions): Promise<void> {
   const opts = resolveAggregatorOptions(options)
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
+  const supervisor = admin.supervisor
   if (supervisor === undefined) throw new NoSupervisorError()
 
   const warned = new WeakSet<WorkerRef>()
@@ -77,7 +77,7 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
     }
   })
   const unsubscribe = supervisor.bus.on(NAMESPACE, (data, from) => aggregator.receive(data, from))
-  const onExit = (record: WorkerRecord): void => aggregator.exited(record)
+  const onExit = (record: WorkerInfo): void => aggregator.exited(record)
   supervisor.on('exit', onExit)
   admin.addHook('onClose', async () => {
     unsubscribe()

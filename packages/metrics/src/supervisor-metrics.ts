@@ -1,4 +1,4 @@
-import type { Supervisor } from '@corral/cluster-boot'
+import type { SupervisorView } from '@corral/cluster-boot'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { MetricsAggregator } from './metrics-aggregator.js'
 
@@ -21,7 +21,7 @@ function gauge (registry: Registry, name: string, help: string, read: () => numb
 }
 
 /** The supervisor's state and the aggregator's own bookkeeping, read at scrape time. */
-export function supervisorMetrics (registry: Registry, supervisor: Supervisor, aggregator: MetricsAggregator): void {
+export function supervisorMetrics (registry: Registry, supervisor: SupervisorView, aggregator: MetricsAggregator): void {
   gauge(registry, 'corral_workers_alive', 'Worker processes alive (starting, ready, unresponsive or draining).', () => supervisor.workers().length)
   gauge(registry, 'corral_workers_ready', 'Workers ready to take traffic.', () => supervisor.workers().filter((w) => w.state === 'ready').length)
   counter(registry, 'corral_worker_restarts_total', 'Crashed workers respawned.', () => supervisor.state().restarts)

@@ -1,4 +1,4 @@
-import type { SlotState, Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { SlotState, SupervisorView, WorkerInfo } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './metrics-aggregator.js'
 
 /** One row of GET /workers. */
@@ -38,7 +38,7 @@ export const UNRESPONSIVE_MS = 3000
  * stopped (`age` ms since the last one, which came `gap` ms after the one
  * before; no age: none arrived yet).
  */
-export function unresponsive (record: WorkerRecord, age: number | undefined, gap: number): boolean {
+export function unresponsive (record: WorkerInfo, age: number | undefined, gap: number): boolean {
   return record.state === 'unresponsive' || (age !== undefined && age > Math.max(UNRESPONSIVE_MS, 3 * gap))
 }
 
@@ -55,7 +55,7 @@ export interface WorkersView {
   slots: SlotView[]
 }
 
-export function workersView (supervisor: Supervisor, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
+export function workersView (supervisor: SupervisorView, aggregator: MetricsAggregator, now = Date.now()): WorkersView {
   const state = supervisor.state()
   const workers = state.workers.map((record): WorkerView => {
     const latest = aggregator.latest(record)

@@ -4,7 +4,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 import { metricsAggregator } from '@corral/metrics'
-import { resolveOptions, Supervisor } from '@corral/cluster-boot'
+import { EventEmitter } from 'node:events'
 import { LATE_GRACE_MS, MetricsAggregator } from '../dist/metrics-aggregator.js'
 import { render } from '../dist/exposition.js'
 import { decodeSnapshot, encodeMetrics } from '../dist/snapshot.js'
@@ -369,10 +369,27 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   await t.rejects(plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
 })
 
+/**
+ * What cluster-boot's supervisor shows the admin instance (its SupervisorView)
+ * before any worker started: no workers, no slots, its counters.
+ */
+function idleSupervisor () {
+  const counts = { restarts: 0, reloads: 0, memoryRestarts: 0, hangRestarts: 0, crashLoop: false, stopping: false }
+  const events = new EventEmitter()
+  return {
+    counts,
+    stopping: false,
+    bus: { on: () => () => {} },
+    workers: () => [],
+    slotStates: () => [],
+    state: () => ({ workers: [], slots: [], ...counts }),
+    on (event, fn) { events.on(event, fn); return this },
+    off (event, fn) { events.off(event, fn); return this }
+  }
+}
+
 test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag included', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
-  // a supervisor never started: its state is all this reads
-  const supervisor = new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet)
+  const supervisor = idleSupervisor()
   const admin = Fastify()
   admin.decorate('supervisor', supervisor)
   await admin.register(metricsAggregator, { primaryMetrics: false })
@@ -383,8 +400,8 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
   t.equal(sample(out, 'corral_slots_backoff'), 0)
   t.equal(sample(out, 'corral_workers_unresponsive'), 0)
   t.equal(sample(out, 'corral_hang_restarts_total'), 0)
-  supervisor.crashLoop = true
-  supervisor.hangRestarts = 2
+  supervisor.counts.crashLoop = true
+  supervisor.counts.hangRestarts = 2
   out = (await admin.inject('/metrics')).body
   t.equal(sample(out, 'corral_crash_loop'), 1, 'the guard gave up forking')
   t.equal(sample(out, 'corral_hang_restarts_total'), 2, 'hung workers replaced')
@@ -392,10 +409,9 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
 })
 
 test('the dashboard shows the machine\'s readiness from @corral/health\'s route, unless told not to', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
   for (const [opts, expected] of [[{}, 'const HEALTH = "/health"'], [{ health: '/ready' }, 'const HEALTH = "/ready"'], [{ health: false }, 'const HEALTH = null']]) {
     const admin = Fastify()
-    admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+    admin.decorate('supervisor', idleSupervisor())
     await admin.register(metricsAggregator, { primaryMetrics: false, ...opts })
     t.teardown(() => admin.close())
     t.match((await admin.inject('/dashboard')).body, expected, JSON.stringify(opts))
@@ -403,9 +419,8 @@ test('the dashboard shows the machine\'s readiness from @corral/health\'s route,
 })
 
 test('the embedded store\'s entries, bytes and evictions are exposed when @corral/redis-session hosts one on the admin instance', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', idleSupervisor())
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())
   // decorated after the aggregator is registered, as the example app orders them: read at scrape time
@@ -421,18 +436,16 @@ test('the embedded store\'s entries, bytes and evictions are exposed when @corra
 })
 
 test('without an embedded store there are no embedded-store series', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', idleSupervisor())
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())
   t.notMatch((await admin.inject('/metrics')).body, /corral_embedded_store_entries\{/)
 })
 
 test('an embedded store with one part only exposes that part', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', idleSupervisor())
   admin.decorate('embeddedStore', { sessions: { size: 1, bytes: 10, evictions: 0 } })
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())

@@ -33,10 +33,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** @corral/redis-session: sessions beyond `request.session` */
     sessions: SessionsApi
-    /** @corral/redis-session: a JSON cache shared by workers and machines, with single-flight `wrap` */
-    cache: CacheApi
-    /** @corral/redis-session: publish/subscribe across workers and machines */
-    bus: PubSubApi
+    /** @corral/redis-session: a JSON cache shared by workers and machines, with single-flight `wrap`; undefined with `cache: false` */
+    cache?: CacheApi
+    /** @corral/redis-session: publish/subscribe across workers and machines; undefined with `bus: false` */
+    bus?: PubSubApi
   }
 }
 

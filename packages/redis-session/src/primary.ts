@@ -1,4 +1,3 @@
-import type { Supervisor } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hostCache } from './cache/index.js'
@@ -28,7 +27,7 @@ declare module 'fastify' {
  * use it.
  */
 async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: PrimaryHostOptions): Promise<void> {
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
+  const supervisor = admin.supervisor
   if (supervisor === undefined) {
     throw new InvalidOptionError('admin', "cluster-boot's admin instance: register redisSessionPrimary in boot({ primary })", 'an instance without fastify.supervisor')
   }

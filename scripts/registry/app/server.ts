@@ -12,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-await boot({
+const started = await boot({
   workers: 2,
   host: '127.0.0.1',
   port: Number(process.env.PORT),
@@ -38,3 +38,11 @@ await boot({
     return app
   }
 })
+// runs in the primary and in every worker: each side narrows on role first
+if (started.role === 'primary') {
+  started.supervisor.on('exit', (worker, info) => {
+    if (!info.expected) process.stderr.write(`worker ${worker.slot} (pid ${worker.pid}) exited\n`)
+  })
+} else {
+  started.app.log.info({ slot: started.app.worker?.slot }, 'listening')
+}

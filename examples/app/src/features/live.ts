@@ -20,15 +20,17 @@ const GOING_AWAY = 1001
  */
 export async function liveFeature (app: FastifyInstance, worker?: WorkerContext): Promise<void> {
   const context = worker ?? workerContext() ?? undefined
+  const bus = app.bus
+  if (bus === undefined) throw new Error('the live feature needs @corral/redis-session registered first, with its bus')
   const clients = new Set<WebSocket>()
   const fanOut = (data: unknown): void => {
     const text = JSON.stringify(data)
     for (const socket of clients) if (socket.readyState === socket.OPEN) socket.send(text)
   }
   const publish = (text: string): void => {
-    app.bus.publish(CHANNEL, { text, fromSlot: context?.slot ?? null, at: Date.now() }).catch((err: unknown) => app.log.warn({ err }, 'live publish failed'))
+    bus.publish(CHANNEL, { text, fromSlot: context?.slot ?? null, at: Date.now() }).catch((err: unknown) => app.log.warn({ err }, 'live publish failed'))
   }
-  await app.bus.subscribe(CHANNEL, fanOut)
+  await bus.subscribe(CHANNEL, fanOut)
   // on a reload or a stop: the clients learn it now and reconnect to a worker that stays
   context?.onDrain(() => {
     for (const socket of clients) socket.close(GOING_AWAY, 'worker draining')

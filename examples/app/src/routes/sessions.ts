@@ -15,6 +15,9 @@ const LOOKUP_MS = 200
  * POST /logout-all, GET /cached/:key, POST /broadcast, GET /messages.
  */
 export async function sessionRoutes (app: FastifyInstance): Promise<void> {
+  // both are on unless redis-session was told `cache: false` / `bus: false`: refuse to start rather than fail per request
+  const { cache, bus } = app
+  if (cache === undefined || bus === undefined) throw new Error('sessionRoutes needs @corral/redis-session registered with its cache and bus')
   app.post<{ Body: { user: string } }>('/login', {
     schema: {
       body: {
@@ -55,7 +58,7 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
     schema: { params: { type: 'object', properties: { key: { type: 'string', maxLength: 64, pattern: '^[\\w-]+$' } } } }
   }, async (request) => {
     let hit = true
-    const value = await app.cache.wrap(`lookup:${request.params.key}`, async () => {
+    const value = await cache.wrap(`lookup:${request.params.key}`, async () => {
       hit = false
       await new Promise((resolve) => setTimeout(resolve, LOOKUP_MS))
       return { key: request.params.key, computedAt: new Date().toISOString(), bySlot: app.worker?.slot ?? null }
@@ -65,16 +68,16 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
 
   // messages published by any worker of any machine, as this worker received them
   const received: unknown[] = []
-  await app.bus.subscribe('example', (message) => {
+  await bus.subscribe('example', (message) => {
     received.push(message)
     if (received.length > MAX_MESSAGES) received.shift()
   })
-  app.bus.onResubscribe(() => { received.length = 0 })
+  bus.onResubscribe(() => { received.length = 0 })
 
   app.post<{ Body: { text: string } }>('/broadcast', {
     schema: { body: { type: 'object', required: ['text'], properties: { text: { type: 'string', maxLength: 1000 } } } }
   }, async (request) => {
-    await app.bus.publish('example', { text: request.body.text, fromSlot: app.worker?.slot ?? null, at: Date.now() })
+    await bus.publish('example', { text: request.body.text, fromSlot: app.worker?.slot ?? null, at: Date.now() })
     return { ok: true }
   })
 

@@ -5,11 +5,12 @@ import type { Logger } from 'pino'
 import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError } from '../errors.js'
 import type { ResolvedAdminOptions } from '../options.js'
 import type { Supervisor } from './supervisor.js'
+import type { SupervisorView } from './supervisor-view.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** the cluster-boot supervisor (only on the primary's admin instance) */
-    supervisor: Supervisor
+    /** the cluster-boot supervisor: on the primary's admin instance only, undefined on any other */
+    supervisor?: SupervisorView
   }
 }
 
@@ -30,7 +31,7 @@ export function createAdmin (supervisor: Supervisor, log: Logger, options: Resol
     // request lines at info would drown the log in scrapes and probes
     loggerInstance: log.child({ component: 'admin' }, { level: 'warn' }) as FastifyBaseLogger
   })
-  admin.decorate('supervisor', supervisor)
+  admin.decorate<SupervisorView>('supervisor', supervisor)
   if (options !== false) guard(admin, options)
 
   // the app's name (`corral start --name`), so `corral list` can show it

@@ -25,8 +25,8 @@ export interface WorkerContext {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** the cluster-boot worker this app runs in (only inside a worker started by `boot()`) */
-    worker: WorkerContext
+    /** the cluster-boot worker this app runs in: set inside a worker started by `boot()`, undefined anywhere else */
+    worker?: WorkerContext
   }
 }
 

@@ -1,4 +1,4 @@
-import type { PrimaryBus } from '@corral/cluster-boot'
+import type { PrimaryBusApi } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { EmbeddedStats } from '../session/memory-backend.js'
 import { InvalidRequestError } from '../errors.js'
@@ -62,7 +62,7 @@ export interface HostedCache { stats: EmbeddedStats, close: () => void }
  * loses the lead. Only the current flight's value is stored: a leader that
  * lost the lead, or whose key was deleted meanwhile, does not write back.
  */
-export function hostCache (bus: PrimaryBus, options: CacheOptions, log?: Pick<FastifyBaseLogger, 'warn'>): HostedCache {
+export function hostCache (bus: PrimaryBusApi, options: CacheOptions, log?: Pick<FastifyBaseLogger, 'warn'>): HostedCache {
   const cache = new MemoryCache(options, log)
   const flights = new Map<string, Flight>()
   let lastFlight = 0

@@ -1,4 +1,4 @@
-import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
+import type { PrimaryBusApi, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisClient } from '../redis-client.js'
 import { hostCache as host, type HostedCache } from './host.js'
@@ -26,6 +26,6 @@ export function primaryCache (bus: WorkerBus, options: CacheOptions, log: Fastif
 }
 
 /** The primary side: serves its workers' cache requests; returns a function that stops serving. */
-export function hostCache (bus: PrimaryBus, options: CacheOptions, log?: FastifyBaseLogger): HostedCache {
+export function hostCache (bus: PrimaryBusApi, options: CacheOptions, log?: FastifyBaseLogger): HostedCache {
   return host(bus, options, log)
 }

@@ -1,4 +1,4 @@
-import type { PrimaryBus, WorkerBus } from '@corral/cluster-boot'
+import type { PrimaryBusApi, WorkerBus } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import { BusUnavailableError, InvalidRequestError, reason } from '../errors.js'
 import { checkChannel, checkSize, encode, Handlers } from './channel-handlers.js'
@@ -66,7 +66,7 @@ export class PrimaryPubSub implements PubSubApi {
 }
 
 /** The primary's side: every published message (checked: a worker may be broken) goes to every live worker. */
-export function hostPubSub (bus: PrimaryBus): () => void {
+export function hostPubSub (bus: PrimaryBusApi): () => void {
   bus.handle(PUBSUB_NAMESPACE, (data) => {
     const published = parsePublished(data)
     return bus.broadcast(PUBSUB_NAMESPACE, published)

@@ -1,4 +1,4 @@
-import type { PrimaryBus } from '@corral/cluster-boot'
+import type { PrimaryBusApi } from '@corral/cluster-boot'
 import { InvalidRequestError } from '../errors.js'
 import type { WriteMode } from './backend.js'
 import type { MemorySessionBackend } from './memory-backend.js'
@@ -47,7 +47,7 @@ export function parseSessionRequest (data: unknown): SessionRequest {
 }
 
 /** Serves the workers' session requests from `backend`; returns a function that stops serving. */
-export function hostSessions (bus: PrimaryBus, backend: MemorySessionBackend): () => void {
+export function hostSessions (bus: PrimaryBusApi, backend: MemorySessionBackend): () => void {
   bus.handle(SESSION_NAMESPACE, async (data) => {
     const request = parseSessionRequest(data)
     switch (request.op) {
