@@ -7,6 +7,4 @@ export type { MetricsOptions, AggregatorOptions, DefaultMetricsOptions } from '.
 export type { WorkerView, WorkersView, SlotView } from './workers-view.js'
 export type { HistoryView, Sample, Point, Marker, MarkerKind } from './history.js'
 export type { WireSnapshot, WireMetric } from './snapshot.js'
-export { NAMESPACE } from './snapshot.js'
-export { negotiate } from './exposition.js'
 export * as errors from './errors.js'

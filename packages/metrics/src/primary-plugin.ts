@@ -29,8 +29,8 @@ export interface MetricsAggregatorApi {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** @corral/metrics, in the primary: workers' metrics merged */
-    metricsAggregator: MetricsAggregatorApi
+    /** @corral/metrics, in the primary: workers' metrics merged (on the admin instance with metricsAggregator only, undefined elsewhere) */
+    metricsAggregator?: MetricsAggregatorApi
   }
 }
 

@@ -2,7 +2,7 @@ import http from 'node:http'
 import { test } from 'tap'
 import Fastify from 'fastify'
 import { Gauge, Registry } from 'prom-client'
-import corralMetrics, { negotiate } from '@corral/metrics'
+import corralMetrics from '@corral/metrics'
 import { sleep } from '../../../test/helpers/index.js'
 import { sample } from './fixtures/cluster.js'
 
@@ -129,13 +129,15 @@ test('OpenMetrics on request, and a later Prometheus scrape or push is unharmed'
 test('content negotiation picks the media type with the higher q', async (t) => {
   const prom = 'text/plain; version=0.0.4; charset=utf-8'
   const om = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
-  t.equal(negotiate(undefined), prom)
-  t.equal(negotiate('*/*'), prom)
-  t.equal(negotiate('application/openmetrics-text'), om)
-  t.equal(negotiate('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'), om, 'what Prometheus sends')
-  t.equal(negotiate('text/plain, application/openmetrics-text;q=0.5'), prom)
-  t.equal(negotiate('application/openmetrics-text;q=0'), prom)
-  t.equal(negotiate('text/*;q=0.2, application/openmetrics-text;q=0.3'), om)
+  const app = await build(t)
+  const negotiate = async (accept) => (await app.inject({ url: '/metrics', headers: accept === undefined ? {} : { accept } })).headers['content-type']
+  t.equal(await negotiate(undefined), prom)
+  t.equal(await negotiate('*/*'), prom)
+  t.equal(await negotiate('application/openmetrics-text'), om)
+  t.equal(await negotiate('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'), om, 'what Prometheus sends')
+  t.equal(await negotiate('text/plain, application/openmetrics-text;q=0.5'), prom)
+  t.equal(await negotiate('application/openmetrics-text;q=0'), prom)
+  t.equal(await negotiate('text/*;q=0.2, application/openmetrics-text;q=0.3'), om)
 })
 
 test('fastify.metrics creates custom metrics in the registry', async (t) => {
