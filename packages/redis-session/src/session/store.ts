@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, Session } from 'fastify'
 import { StoreUnavailableError } from '../errors.js'
 import { parseStored } from '../stored-json.js'
 import type { SessionBackend, WriteMode } from './backend.js'
@@ -77,7 +77,8 @@ export class SessionStore extends EventEmitter {
     this.log = options.log
   }
 
-  get (id: string, callback: Callback<SessionLike | null>): void {
+  // typed as @fastify/session's Session: it is what `set` was given, back from JSON
+  get (id: string, callback: Callback<Session | null>): void {
     this.deliver(this.backend.get(id, this.ttl).then(async (raw) => {
       const session = raw === null ? null : this.parse(id, raw)
       if (session === null) return null
@@ -88,10 +89,12 @@ export class SessionStore extends EventEmitter {
       if (refresh !== undefined) await refresh
       this.justRead = { id, raw: raw as string }
       return session
-    }), callback)
+    }), callback as Callback<SessionLike | null>)
   }
 
-  set (id: string, session: SessionLike, callback: Callback): void {
+  // `object`: @fastify/session passes its Session, which has no index signature
+  set (id: string, stored: object, callback: Callback): void {
+    const session = stored as SessionLike
     let ttl = this.ttlOf(session)
     if (this.maxLifetime !== undefined) {
       if (typeof session[CREATED_KEY] !== 'number') session[CREATED_KEY] = Date.now()
@@ -126,8 +129,8 @@ export class SessionStore extends EventEmitter {
   }
 
   /** Resets the session's TTL without rewriting it. */
-  touch (id: string, session: SessionLike, callback: Callback): void {
-    this.deliver(this.backend.touch(id, this.ttlOf(session)), callback)
+  touch (id: string, session: object, callback: Callback): void {
+    this.deliver(this.backend.touch(id, this.ttlOf(session as SessionLike)), callback)
   }
 
   /** Removes every session of `user`, on every worker and machine: "log out everywhere". */
