@@ -59,7 +59,7 @@ export interface OptionChecks {
   text (option: string, value: unknown, fallback: string): string
   boolean (option: string, value: unknown, fallback: boolean): boolean
   /** One of a list of strings. */
-  oneOf<T extends string> (option: string, value: unknown, fallback: T, allowed: readonly T[]): T
+  oneOf<const T extends string> (option: string, value: unknown, fallback: NoInfer<T>, allowed: readonly T[]): T
   /** A plain object (not an array, not null); undefined gives `{}`. */
   object (option: string, value: unknown, expected?: string): Record<string, unknown>
   /** A function, or undefined. */
