@@ -21,6 +21,20 @@ export function freePort () {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * Collects the messages of the deprecated-option warnings (code
+ * CORRAL_DEP_OPTION) emitted while the test runs; `settled()` resolves with
+ * them once the warnings emitted so far have been delivered.
+ */
+export function deprecationWarnings (t) {
+  const messages = []
+  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') messages.push(w.message) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  // process.emitWarning delivers on the next tick
+  return { settled: () => new Promise((resolve) => setImmediate(() => resolve([...messages].sort()))) }
+}
+
 /** Polls `fn` until it returns something truthy; throws after `timeout` ms. */
 export async function waitFor (fn, { timeout = 10_000, interval = 50, message = 'condition' } = {}) {
   const deadline = Date.now() + timeout

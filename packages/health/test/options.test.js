@@ -1,5 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
+import { deprecationWarnings } from '../../../test/helpers/index.js'
 import { corralHealth, healthAggregator } from '@corral/health'
 
 t.test('a bad option fails at start-up, naming it', async (t) => {
@@ -48,18 +49,14 @@ t.test('the message says which option, what it must be and what it got', async (
 })
 
 t.test('the old names prefix and cacheMs still work, with one deprecation warning each', async (t) => {
-  const warnings = []
-  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = deprecationWarnings(t)
   for (let i = 0; i < 2; i++) {
     const app = Fastify()
     await app.register(corralHealth, { prefix: '/_', cacheMs: 0 })
     t.equal((await app.inject('/_/live')).statusCode, 200, 'prefix is the route prefix')
     await app.close()
   }
-  await new Promise((resolve) => setImmediate(resolve))
-  t.same(warnings.sort(), [
+  t.same(await warnings.settled(), [
     '@corral/health: option "cacheMs" is deprecated: use "checkInterval"',
     '@corral/health: option "prefix" is deprecated: use "routePrefix"'
   ])

@@ -3,7 +3,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import { Gauge, Registry } from 'prom-client'
 import corralMetrics from '@corral/metrics'
-import { sleep } from '../../../test/helpers/index.js'
+import { deprecationWarnings, sleep } from '../../../test/helpers/index.js'
 import { sample } from './fixtures/cluster.js'
 
 async function build (t, opts, routes = (app) => {}) {
@@ -251,18 +251,14 @@ test('options are checked once, and a bad one is named', async (t) => {
 })
 
 test('the old name interval still sets the push interval, with one deprecation warning', async (t) => {
-  const warnings = []
-  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = deprecationWarnings(t)
   for (let i = 0; i < 2; i++) {
     const app = Fastify()
     await app.register(corralMetrics, { interval: 500 })
     await app.ready()
     await app.close()
   }
-  await new Promise((resolve) => setImmediate(resolve))
-  t.same(warnings, ['@corral/metrics: option "interval" is deprecated: use "pushInterval"'])
+  t.same(await warnings.settled(), ['@corral/metrics: option "interval" is deprecated: use "pushInterval"'])
 })
 
 test('the error says what the bad option got, whatever it is', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
+import { deprecationWarnings } from '../../../test/helpers/index.js'
 import { redisSession, redisSessionPrimary } from '@corral/redis-session'
 import { SECRET } from './fixtures/session-app.js'
 
@@ -56,17 +57,13 @@ t.test('the message says which option, what it must be and what it got, and neve
 })
 
 t.test('the old name prefix still sets the key prefix, with one deprecation warning', async (t) => {
-  const warnings = []
-  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') warnings.push(w.message) }
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = deprecationWarnings(t)
   for (let i = 0; i < 2; i++) {
     const app = Fastify()
     await app.register(redisSession, { secret: SECRET, prefix: 'old-name:', bus: false })
     await app.close()
   }
-  await new Promise((resolve) => setImmediate(resolve))
-  t.same(warnings, ['@corral/redis-session: option "prefix" is deprecated: use "keyPrefix"'])
+  t.same(await warnings.settled(), ['@corral/redis-session: option "prefix" is deprecated: use "keyPrefix"'])
 })
 
 t.test('secure cookies in production, and sameSite none with secure', async (t) => {
