@@ -9,7 +9,7 @@ export interface HealthOptions {
   checks?: Record<string, CheckFn | CheckDefinition>
   /** path the routes start with (default '/health'); `paths` follow it */
   routePrefix?: string
-  /** @deprecated the old name of `routePrefix`: Fastify's own `prefix` register option would add to it, not replace it */
+  /** @deprecated the old name of `routePrefix`: Fastify reserves `prefix` for the register option that prefixes a plugin's routes */
   prefix?: string
   /** paths under the prefix (defaults '/live', '/ready', '' for the details) */
   paths?: { live?: string, ready?: string, details?: string }
