@@ -36,6 +36,18 @@ test('each worker knows its slot as fastify.worker and CORRAL_SLOT', async (t) =
   }
 })
 
+test('boot() resolves in the primary with its supervisor and in each worker with its listening app', async (t) => {
+  const { proc } = await startCluster(t)
+  const primary = await proc.waitForLine((l) => l.event === 'booted' && l.role === 'primary')
+  t.same(primary.workers.sort(), [0, 1], 'the primary resolves once both workers are ready')
+  const workers = await waitFor(() => {
+    const booted = proc.lines.filter((l) => l.event === 'booted' && l.role === 'worker')
+    return booted.length === 2 ? booted : null
+  }, { message: 'both workers resolved' })
+  t.same(workers.map((w) => w.slot).sort(), [0, 1])
+  t.ok(workers.every((w) => w.listening), 'a worker resolves once its app listens')
+})
+
 test('workers that crash before ever being ready, each differently, trip the crash-loop guard: the primary exits 1', async (t) => {
   const { proc } = await startCluster(t, { opts: { maxRestarts: 3 }, env: { FIXTURE_THROW: 'random' }, waitReady: false })
   const { code } = await proc.exited
