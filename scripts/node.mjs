@@ -2,8 +2,9 @@
 // installing it once from the npm package `node` into .cache/node/<major>
 // (the registry the project already installs from; no other download).
 // Used by scripts/test.mjs to run the suite on every supported Node version:
-//   node scripts/node.mjs 26   ->   /…/.cache/node/26/node_modules/node/bin
-import { execFileSync } from 'node:child_process'
+//   node scripts/node.mjs 26                 prints /…/.cache/node/26/node_modules/node/bin
+//   node scripts/node.mjs 22 -- <command>    runs the command with that Node first on PATH
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,4 +26,13 @@ export function nodeBin (major) {
   return bin
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) process.stdout.write(`${nodeBin(process.argv[2])}\n`)
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [major, dashes, command, ...args] = process.argv.slice(2)
+  const bin = nodeBin(major)
+  if (dashes !== '--' || command === undefined) {
+    process.stdout.write(`${bin}\n`)
+  } else {
+    const { status, signal } = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } })
+    process.exit(status ?? (signal === null ? 1 : 128))
+  }
+}
