@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
 import { createLogger } from './logger.js'
-import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
+import { resolveOptions, type BootOptions, type Scheduling, type SchedulingOption } from './options.js'
 import { StickyBalancer } from './primary/sticky-balancer.js'
 import { Supervisor } from './primary/supervisor.js'
 import type { SupervisorView } from './primary/supervisor-view.js'
@@ -28,6 +28,18 @@ export type BootResult =
   | { role: 'worker', app: FastifyInstance }
 
 /**
+ * What runs for a `scheduling` option here. 'auto' takes the primary out of
+ * the accept path: with round-robin every new connection passes through the
+ * primary and over IPC, which halves throughput when each request opens one
+ * (bench/README.md, "Scheduling"). 'reuseport' needs Node >= 22.12 on Linux;
+ * where it is missing, 'none' measured as fast.
+ */
+export function chooseScheduling (requested: SchedulingOption, supported = reusePortSupported()): Scheduling {
+  if (requested === 'auto' || requested === 'reuseport') return supported ? 'reuseport' : 'none'
+  return requested
+}
+
+/**
  * Starts the cluster. In the primary: validates the options, sets up the
  * admin instance, forks the workers and supervises them until a signal stops
  * it; resolves with `{ role: 'primary', supervisor }` once every worker is
@@ -39,10 +51,9 @@ export async function boot (options: BootOptions): Promise<BootResult> {
 
   process.title = processTitle('primary')
   const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
-  let scheduling: Scheduling = opts.scheduling
-  if (scheduling === 'reuseport' && !reusePortSupported()) {
-    log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'rr'")
-    scheduling = 'rr'
+  const scheduling = chooseScheduling(opts.scheduling)
+  if (opts.scheduling === 'reuseport' && scheduling !== 'reuseport') {
+    log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'none'")
   }
   cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR
   opts.env.CORRAL_SCHEDULING = scheduling

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InvalidOptionError } from '../errors.js'
 import type { InvalidOption } from '../option-checks.js'
-import { resolveOptions, type BootOptions, type Scheduling } from '../options.js'
+import { resolveOptions, type BootOptions, type SchedulingOption } from '../options.js'
 
 /** One app of a config file, ready for `boot()`. */
 export interface AppConfig {
@@ -176,7 +176,7 @@ function readApp (file: string, dir: string, pm2: boolean, app: unknown, index: 
     restartDelay: v('restartDelay') as number | undefined,
     maxRestartDelay: v('maxRestartDelay') as number | undefined,
     minUptime: v('minUptime') as number | undefined,
-    scheduling: v('scheduling') as Scheduling | undefined,
+    scheduling: v('scheduling') as SchedulingOption | undefined,
     statsInterval: v('statsInterval') as number | undefined,
     hangTimeout: v('hangTimeout') as number | undefined,
     idleCloseDelay: v('idleCloseDelay') as number | undefined,
