@@ -44,7 +44,7 @@ test('boot() resolves in the primary with its supervisor and in each worker with
     const booted = proc.lines.filter((l) => l.event === 'booted' && l.role === 'worker')
     return booted.length === 2 ? booted : null
   }, { message: 'both workers resolved' })
-  t.same(workers.map((w) => w.slot).sort(), [0, 1])
+  t.same(workers.map((w) => w.workerSlot).sort(), [0, 1])
   t.ok(workers.every((w) => w.listening), 'a worker resolves once its app listens')
 })
 
