@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'tap'
 import WebSocket from 'ws'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const CLIENTS = 200

@@ -3,7 +3,7 @@
 // a rolling reload across the others, a host drained with SIGTERM. Not one
 // request may fail and not one session may be lost.
 import { test } from 'tap'
-import { startRedisServer } from '../../../test/helpers/index.js'
+import { startRedisServer } from '@corral/test-helpers'
 import { startHosts, startHost } from '../lib/hosts.mjs'
 import { startNginx } from '../lib/nginx.mjs'
 import { login, lostSessions, pause, runLoad } from '../lib/traffic.mjs'

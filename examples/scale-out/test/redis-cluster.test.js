@@ -6,7 +6,7 @@
 // the failover windows, and afterwards, with nothing restarted, pub/sub
 // delivers and "log out everywhere" reaches sessions in every slot.
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { checkRecovery, SETTLE_MS, underLoad } from '../lib/failover.mjs'
 import { startRedisCluster } from '../lib/redis-topology.mjs'
 import { pause } from '../lib/traffic.mjs'

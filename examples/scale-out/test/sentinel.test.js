@@ -5,7 +5,7 @@
 // afterwards, with nothing restarted, pub/sub delivers and "log out
 // everywhere" removes every session of a user.
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { checkRecovery, SETTLE_MS, underLoad } from '../lib/failover.mjs'
 import { startRedisSentinel } from '../lib/redis-topology.mjs'
 

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { isLoopback, resolveOptions } from '@corral/cluster-boot'
-import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { sleep, waitFor } from '../../../test/helpers/index.js'
+import { sleep, waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 const state = async (admin) => (await admin('/supervisor')).body

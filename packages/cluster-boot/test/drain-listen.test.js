@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { sleep } from '../../../test/helpers/index.js'
+import { sleep } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('a drain that arrives while listen() is under way waits for it, then closes the listener', async (t) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('a drain sent to a worker that is still starting stops it at once, not after killTimeout', async (t) => {

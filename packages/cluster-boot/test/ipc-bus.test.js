@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { isEnvelope } from '@corral/cluster-boot'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('envelopes are recognised by shape', async (t) => {

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('a throwing exit listener in the primary neither skips the respawn nor stops the cluster', async (t) => {

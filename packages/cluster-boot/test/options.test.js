@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { boot, parseBytes, resolveOptions } from '@corral/cluster-boot'
-import { spawnNode } from '../../../test/helpers/index.js'
+import { spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 const app = () => null

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import http from 'node:http'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 // one GET on a fresh connection, given up after 15 s (a connection handed to a worker as it is killed gets no answer)

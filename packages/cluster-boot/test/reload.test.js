@@ -2,7 +2,7 @@ import { writeFileSync, rmSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 const pids = async (admin) => (await admin('/supervisor')).body.workers.map((w) => w.pid).sort()

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('a worker killed with SIGKILL is respawned in the same slot', async (t) => {

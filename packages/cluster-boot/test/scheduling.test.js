@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { reusePortSupported } from '@corral/cluster-boot'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('reuseport needs Node 22.12+ (or 23.1+) on Linux', async (t) => {

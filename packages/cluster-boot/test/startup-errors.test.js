@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { test } from 'tap'
-import { freePort, spawnNode } from '../../../test/helpers/index.js'
+import { freePort, spawnNode } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 // what a person starting the app sees: the error once, last, and exit 1 without a round of respawns

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { test } from 'tap'
 import { resolveOptions, stickySlot } from '@corral/cluster-boot'
-import { spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 /** One GET on a new connection from `localAddress`. */

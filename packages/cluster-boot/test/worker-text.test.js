@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 test('a worker start-up error quoting credentials never reaches /supervisor or the log, and is bounded', async (t) => {

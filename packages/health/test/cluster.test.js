@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
 import { healthAggregator } from '@corral/health'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
 
 const fixture = new URL('./fixtures/cluster.mjs', import.meta.url).pathname
 

@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { corralHealth, eventLoopCheck, memoryCheck, postgresCheck, redisCheck } from '@corral/health'
-import { DATABASE_URL, REDIS_URL, freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { DATABASE_URL, REDIS_URL, freePort, startRedisServer, waitFor } from '@corral/test-helpers'
 
 t.test('a Redis stopped then restarted: ready goes 503 then back to 200, live stays 200', async (t) => {
   const server = await startRedisServer()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { corralHealth } from '@corral/health'
-import { freePort, request, sleep } from '../../../test/helpers/index.js'
+import { freePort, request, sleep } from '@corral/test-helpers'
 
 t.test('shutdown(): readiness turns 503 at once, the server keeps serving for shutdownDelay, then closes', async (t) => {
   const app = Fastify()

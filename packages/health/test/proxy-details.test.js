@@ -2,7 +2,7 @@ import t from 'tap'
 import http from 'node:http'
 import Fastify from 'fastify'
 import { corralHealth } from '@corral/health'
-import { request } from '../../../test/helpers/index.js'
+import { request } from '@corral/test-helpers'
 
 // a same-host reverse proxy as nginx's plain proxy_pass is: no X-Forwarded-* header, the public name as Host
 function plainProxy (targetPort, publicHost) {

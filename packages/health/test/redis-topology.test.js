@@ -6,8 +6,8 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Cluster, Redis } from 'ioredis'
 import { corralHealth, redisCheck } from '@corral/health'
-import { freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
-import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
+import { freePort, startRedisServer, waitFor } from '@corral/test-helpers'
+import { startRedisCluster } from '@corral/test-helpers/redis-cluster'
 
 async function healthOn (t, client) {
   const app = Fastify()

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import pg from 'pg'
 import { corralHealth, postgresCheck } from '@corral/health'
-import { DATABASE_URL, sleep } from '../../../test/helpers/index.js'
+import { DATABASE_URL, sleep } from '@corral/test-helpers'
 
 t.test('1000 concurrent probes reach the database once per cache interval', async (t) => {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 })

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { sleep, waitFor } from '../../../test/helpers/index.js'
+import { sleep, waitFor } from '@corral/test-helpers'
 import { sample, samples, scrapeUntil, startCluster } from './fixtures/cluster.js'
 
 const USERS = { method: 'GET', route: '/users/:id', status_code: 200 }

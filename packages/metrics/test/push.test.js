@@ -1,7 +1,7 @@
 // The worker's push timer, with a stand-in for cluster-boot's worker bus.
 import { test } from 'tap'
 import { Pusher } from '../dist/push.js'
-import { sleep } from '../../../test/helpers/index.js'
+import { sleep } from '@corral/test-helpers'
 
 function fakeWorker () {
   const sent = []

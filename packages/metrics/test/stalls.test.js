@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { sleep, waitFor } from '../../../test/helpers/index.js'
+import { sleep, waitFor } from '@corral/test-helpers'
 import { sample, startCluster } from './fixtures/cluster.js'
 
 test('an event-loop stall shows in the next scrape however long after it ended, and a blocked worker shows while blocked', async (t) => {

@@ -3,7 +3,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import { Gauge, Registry } from 'prom-client'
 import corralMetrics, { negotiate } from '@corral/metrics'
-import { sleep } from '../../../test/helpers/index.js'
+import { sleep } from '@corral/test-helpers'
 import { sample } from './fixtures/cluster.js'
 
 async function build (t, opts, routes = (app) => {}) {

@@ -2,7 +2,7 @@ import t from 'tap'
 import http from 'node:http'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, sleep, spawnNode, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { REDIS_URL, freePort, sleep, spawnNode, startRedisServer, waitFor } from '@corral/test-helpers'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

@@ -2,8 +2,8 @@ import t from 'tap'
 import calculateSlot from 'cluster-key-slot'
 import { Cluster } from 'ioredis'
 import { RedisStore } from '@corral/redis-session'
-import { sleep, waitFor } from '../../../test/helpers/index.js'
-import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
+import { sleep, waitFor } from '@corral/test-helpers'
+import { startRedisCluster } from '@corral/test-helpers/redis-cluster'
 import { uniquePrefix } from './fixtures/redis.js'
 
 const save = (store, id, session) => new Promise((resolve) => store.set(id, session, (err) => resolve(err ?? null)))

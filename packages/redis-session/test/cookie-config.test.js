@@ -1,5 +1,5 @@
 import t from 'tap'
-import { REDIS_URL, sleep } from '../../../test/helpers/index.js'
+import { REDIS_URL, sleep } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

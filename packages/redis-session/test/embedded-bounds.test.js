@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode } from '@corral/test-helpers'
 import { MemorySessionBackend } from '../dist/session/memory-backend.js'
 import { SECRET } from './fixtures/session-app.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { sleep } from '../../../test/helpers/index.js'
+import { sleep } from '@corral/test-helpers'
 import { MemorySessionBackend } from '../dist/session/memory-backend.js'
 
 t.test('the in-memory backend expires, slides, bounds and indexes', async (t) => {

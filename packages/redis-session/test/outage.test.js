@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { startRedisServer, waitFor } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 
 // a Redis of our own, to stop and hang at will

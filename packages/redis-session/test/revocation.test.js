@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RedisStore } from '@corral/redis-session'
-import { REDIS_URL, freePort, sleep, spawnNode } from '../../../test/helpers/index.js'
+import { REDIS_URL, freePort, sleep, spawnNode } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { hammer, send } from './fixtures/hammer.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Signer } from '@fastify/cookie'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL } from '../../../test/helpers/index.js'
+import { REDIS_URL } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { REDIS_URL, freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

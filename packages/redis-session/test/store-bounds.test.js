@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { RedisStore, failFastOptions } from '@corral/redis-session'
-import { startRedisServer } from '../../../test/helpers/index.js'
+import { startRedisServer } from '@corral/test-helpers'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
 const get = (store, id) => new Promise((resolve) => store.get(id, (err, session) => resolve({ err, session })))

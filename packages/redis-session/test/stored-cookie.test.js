@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RedisStore } from '@corral/redis-session'
-import { REDIS_URL } from '../../../test/helpers/index.js'
+import { REDIS_URL } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { RedisStore, redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, spawnNode } from '../../../test/helpers/index.js'
+import { REDIS_URL, freePort, request, spawnNode } from '@corral/test-helpers'
 import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 

@@ -2,9 +2,9 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Cluster, Redis } from 'ioredis'
 import { redisFromEnv, redisSession } from '@corral/redis-session'
-import { freePort, startRedisServer, waitFor } from '../../../test/helpers/index.js'
+import { freePort, startRedisServer, waitFor } from '@corral/test-helpers'
 import { buildSessionApp, SECRET, sessionCookie } from './fixtures/session-app.js'
-import { startRedisCluster } from '../../../test/helpers/redis-cluster.js'
+import { startRedisCluster } from '@corral/test-helpers/redis-cluster'
 import { uniquePrefix } from './fixtures/redis.js'
 
 async function registering (options) {

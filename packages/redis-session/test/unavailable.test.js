@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { startRedisServer } from '../../../test/helpers/index.js'
+import { startRedisServer } from '@corral/test-helpers'
 import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 
 t.test('a 503 gives the client a code and a generic message; the reason goes to the log, without the session id', async (t) => {
