@@ -36,13 +36,16 @@ export interface WaitForOptions {
   message?: string
 }
 
-export async function waitFor<T> (fn: () => T | Promise<T>, { timeout = 10_000, interval = 50, message = 'condition' }: WaitForOptions = {}): Promise<NonNullable<T>> {
+/** what a truthy check lets through */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
+export async function waitFor<T> (fn: () => T | Promise<T>, { timeout = 10_000, interval = 50, message = 'condition' }: WaitForOptions = {}): Promise<Truthy<T>> {
   const deadline = Date.now() + timeout
   let last: Error | undefined
   while (Date.now() < deadline) {
     try {
       const value = await fn()
-      if (value) return value as NonNullable<T>
+      if (value) return value as Truthy<T>
     } catch (err) {
       last = err as Error
     }

@@ -149,7 +149,7 @@ t.test('paths and prefix are options', async (t) => {
 
 t.test('probes stay out of the request log unless logProbes', async (t) => {
   for (const logProbes of [false, true]) {
-    const lines = []
+    const lines: any[] = []
     const app = await build(t, { logProbes }, { logger: { level: 'info', stream: { write: (l) => lines.push(JSON.parse(l)) } } })
     app.get('/work', async () => 'done')
     await app.inject('/health/ready')

@@ -64,7 +64,7 @@ t.test('no worker ready: 503', async (t) => {
 // A stand-in for the supervisor: cluster-boot's own does not list slots in every version, and
 // the aggregator must read `state().slots` when it is there (and carry on when it is not).
 function standInSupervisor (state) {
-  const handlers = []
+  const handlers: Array<(...args: unknown[]) => void> = []
   return {
     supervisor: {
       stopping: false,

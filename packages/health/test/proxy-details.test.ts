@@ -1,14 +1,15 @@
 import t from 'tap'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { corralHealth } from '@corral/health'
 import { request } from '@corral/test-helpers'
 
 // a same-host reverse proxy as nginx's plain proxy_pass is: no X-Forwarded-* header, the public name as Host
-function plainProxy (targetPort, publicHost) {
+function plainProxy (targetPort: number, publicHost: string): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const upstream = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: { ...req.headers, host: publicHost } }, (up) => {
-      res.writeHead(up.statusCode, up.headers)
+      res.writeHead(up.statusCode as number, up.headers)
       up.pipe(res)
     })
     upstream.on('error', () => { res.statusCode = 502; res.end() })
@@ -22,11 +23,11 @@ t.test('behind a same-host proxy that adds no headers, details are not shown; a 
   await app.register(corralHealth, { checks: { db: async () => ({ observedValue: 3, output: 'connected to db.internal' }) } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
-  const port = app.server.address().port
+  const port = (app.server.address() as AddressInfo).port
   const proxy = await plainProxy(port, 'shop.example.com')
   t.teardown(() => proxy.close())
 
-  const proxied = await request(`http://127.0.0.1:${proxy.address().port}/health`)
+  const proxied = await request(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/health`)
   t.equal(proxied.status, 200)
   t.same(proxied.body, { status: 'pass' }, 'a caller through the proxy sees the status only')
   const direct = await request(`http://127.0.0.1:${port}/health`)

@@ -3,7 +3,8 @@ import Fastify from 'fastify'
 import { corralHealth, healthAggregator } from '@corral/health'
 
 t.test('a bad option fails at start-up, naming it', async (t) => {
-  const cases = [
+  // wrong on purpose: each case is an option of the wrong type or value
+  const cases: Array<[any, string]> = [
     [{ checks: [] }, 'checks'],
     [{ checks: { db: 'SELECT 1' } }, 'checks.db'],
     [{ checks: { db: { check: () => {}, critical: 'yes' } } }, 'checks.db.critical'],
@@ -36,5 +37,5 @@ t.test('a bad option fails at start-up, naming it', async (t) => {
 t.test('healthAggregator belongs on the cluster-boot admin instance', async (t) => {
   const app = Fastify()
   app.register(healthAggregator)
-  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /admin/ })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /admin/ })
 })
