@@ -1,16 +1,18 @@
 import { test } from 'tap'
-import { isLoopback, resolveOptions } from '@corral/cluster-boot'
-import { freePort, request, spawnNode } from '@corral/test-helpers'
+import { isLoopback, resolveOptions, type AppFactory } from '@corral/cluster-boot'
+import { freePort, request, spawnNode, type RequestOptions } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname
 const TOKEN = 'test-admin-token-0123456789abcdef'
-const app = () => {}
+// never called: resolveOptions only checks that app is a function
+const app = (() => null) as unknown as AppFactory
+type ResolvedAdmin = Exclude<ReturnType<typeof resolveOptions>['admin'], false>
 
 test('a cross-site POST /reload (no admin header, no JSON body) is refused with a code, and nothing reloads', async (t) => {
   const { adminPort } = await startCluster(t, { opts: { workers: 1 } })
   // not the fixture's admin(), which adds the admin header to a POST
-  const admin = (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  const admin = (p: string, init?: RequestOptions) => request(`http://127.0.0.1:${adminPort}${p}`, init)
   for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {
     const res = await admin('/reload', { method: 'POST', headers, body: headers['content-type'] ? 'a=1' : undefined })
     t.equal(res.status, 403, JSON.stringify(headers))
@@ -67,7 +69,7 @@ test('an admin server beyond loopback without a token fails at start-up, naming 
   t.notMatch(short.message, /short-secret/, 'the error never shows the token')
   t.throws(() => resolveOptions({ app, admin: { port: 9999 } }, { CORRAL_ADMIN_TOKEN: 'x' }), { message: /"CORRAL_ADMIN_TOKEN"/ })
   t.match(resolveOptions({ app, admin: { port: 9999, host: '0.0.0.0' } }, { CORRAL_ADMIN_TOKEN: TOKEN }).admin, { host: '0.0.0.0', port: 9999 })
-  t.equal(resolveOptions({ app, admin: { port: 9999 } }, {}).admin.token, undefined, 'loopback: optional')
+  t.equal((resolveOptions({ app, admin: { port: 9999 } }, {}).admin as ResolvedAdmin).token, undefined, 'loopback: optional')
 
   const port = await freePort()
   const proc = spawnNode(fixture('app.mjs'), { env: { PORT: String(port), FIXTURE_OPTS: JSON.stringify({ admin: { port: await freePort(), host: '0.0.0.0' } }), CORRAL_ADMIN_TOKEN: '' } })
@@ -102,7 +104,7 @@ test('bound to every interface, the admin server answers to this machine\'s name
     opts: { workers: 1, admin: { port: adminPort, host: '0.0.0.0', allowedHosts: ['admin.internal'] } },
     env: { CORRAL_ADMIN_TOKEN: TOKEN }
   })
-  const admin = (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  const admin = (p: string, init?: RequestOptions) => request(`http://127.0.0.1:${adminPort}${p}`, init)
   const auth = { authorization: `Bearer ${TOKEN}` }
   for (const host of [`127.0.0.1:${adminPort}`, `${os.hostname()}:${adminPort}`, `admin.internal:${adminPort}`, 'admin.internal']) {
     t.equal((await admin('/supervisor', { headers: { ...auth, host } })).status, 200, `Host ${host}`)

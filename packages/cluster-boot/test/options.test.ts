@@ -1,11 +1,12 @@
 import { test } from 'tap'
-import { boot, parseBytes, resolveOptions } from '@corral/cluster-boot'
+import { type AppFactory, boot, parseBytes, resolveOptions } from '@corral/cluster-boot'
 import { spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
-const app = () => null
+// never called: resolveOptions only checks that app is a function
+const app = (() => null) as unknown as AppFactory
 
-function rejects (t, opts, name, env = {}) {
+function rejects (t, opts: Record<string, unknown>, name: string, env = {}) {
   t.throws(() => resolveOptions({ app, ...opts }, env), { code: 'CORRAL_INVALID_OPTION', message: new RegExp(`"${name.replace('.', '\\.')}"`) }, `${name} is refused`)
 }
 
@@ -25,9 +26,11 @@ test('bad option values fail at start-up naming the option and what it accepts',
   rejects(t, { primary: 'yes' }, 'primary')
   rejects(t, { logger: 'loud' }, 'logger')
   rejects(t, { maxRestartDelay: 10, restartDelay: 100 }, 'maxRestartDelay')
+  // @ts-expect-error wrong on purpose: app is missing
   t.throws(() => resolveOptions({}), { code: 'CORRAL_INVALID_OPTION', message: /"app"/ })
+  // @ts-expect-error wrong on purpose
   const err = t.throws(() => resolveOptions({ app, scheduling: 'random' }))
-  t.match(err.message, /expected 'rr', 'none', 'reuseport' or 'sticky', got "random"/)
+  t.match((err as Error).message, /expected 'rr', 'none', 'reuseport' or 'sticky', got "random"/)
 })
 
 test('environment variables fill in what the options leave out, and are named when wrong', async (t) => {

@@ -23,12 +23,12 @@ function alive (pid) {
   }
 }
 
-async function startUnderParent (t, extra = []) {
+async function startUnderParent (t, extra: string[] = []) {
   const port = await freePort()
   // the launcher stands for npm/pnpm: it never passes SIGTERM on
   const parent = spawnNode(fixture('cli-parent.mjs'), { args: [cli, 'start', fixture('cli-app.mjs'), '-i', '2', '-p', String(port), ...extra] })
-  const workers = new Set()
-  const started = new Set()
+  const workers = new Set<number>()
+  const started = new Set<number>()
   t.teardown(async () => {
     for (const pid of [...started, ...workers]) if (alive(pid)) process.kill(pid, 'SIGKILL')
     await parent.stop('SIGKILL')
@@ -71,8 +71,8 @@ for (const launcher of ['npm', 'pnpm']) {
     const child = spawn(launcher, ['start'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c })
-    const workers = new Set()
-    const started = new Set()
+    const workers = new Set<number>()
+    const started = new Set<number>()
     t.teardown(() => {
       for (const pid of [...started, ...workers]) if (alive(pid)) process.kill(pid, 'SIGKILL')
       if (child.exitCode === null) child.kill('SIGKILL')

@@ -19,11 +19,11 @@ test("scheduling 'reuseport' serves on every worker, or falls back to rr with on
   const started = proc.lines.find((l) => l.msg === 'starting workers')
   if (reusePortSupported()) {
     t.equal(warnings.length, 0)
-    t.equal(started.scheduling, 'reuseport')
+    t.equal(started?.scheduling, 'reuseport')
   } else {
     t.equal(warnings.length, 1, 'one warning')
     t.equal(warnings[0].level, 40)
-    t.equal(started.scheduling, 'rr', 'and rr instead')
+    t.equal(started?.scheduling, 'rr', 'and rr instead')
   }
   const slots = new Set()
   await waitFor(async () => { slots.add((await get('/')).body.slot); return slots.size === 2 }, { message: 'both workers to answer' })
@@ -32,6 +32,6 @@ test("scheduling 'reuseport' serves on every worker, or falls back to rr with on
 
 test("scheduling 'none' leaves the spreading to the OS", async (t) => {
   const { get, proc } = await startCluster(t, { opts: { scheduling: 'none' } })
-  t.equal(proc.lines.find((l) => l.msg === 'starting workers').scheduling, 'none')
+  t.equal(proc.lines.find((l) => l.msg === 'starting workers')?.scheduling, 'none')
   t.equal((await get('/')).status, 200)
 })

@@ -4,13 +4,13 @@ import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 // one GET on a fresh connection, given up after 15 s (a connection handed to a worker as it is killed gets no answer)
-function get (port, path) {
+function get (port: number, path: string): Promise<{ status: number, body: any }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 15_000 }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (c) => { text += c })
-      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }))
+      res.on('end', () => resolve({ status: res.statusCode as number, body: JSON.parse(text) }))
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', reject)
@@ -20,7 +20,7 @@ function get (port, path) {
 // Fresh connections from a few loops, so round-robin hands each to the next
 // worker; every answer says whether its worker's readiness check passed then.
 function probe (port, concurrency = 4) {
-  const results = { ok: 0, failed: 0, early: [], errors: [] }
+  const results = { ok: 0, failed: 0, early: [] as unknown[], errors: [] as string[] }
   let running = true
   const loop = async () => {
     while (running) { // eslint-disable-line no-unmodified-loop-condition -- cleared by stop()

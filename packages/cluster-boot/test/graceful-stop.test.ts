@@ -17,7 +17,7 @@ test('SIGTERM lets an in-flight request finish, runs onClose hooks and exits 0',
   t.notOk(proc.lines.some((l) => l.msg === 'worker died'), 'no worker counted as crashed')
   const order = proc.lines.filter((l) => l.fixture && l.slot === 0).map((l) => l.event)
   t.same(order, ['onDrain', 'onClose'], 'drain hooks run before the app closes')
-  t.ok(proc.lines.find((l) => l.event === 'onDrain').draining, 'worker.draining is already true in them')
+  t.ok(proc.lines.find((l) => l.event === 'onDrain')?.draining, 'worker.draining is already true in them')
 })
 
 test('a drain hook that throws is logged and the worker still stops cleanly', async (t) => {

@@ -4,7 +4,7 @@ import { freePort, spawnNode } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 // what a person starting the app sees: the error once, last, and exit 1 without a round of respawns
-async function startsAndFails (t, { opts = {}, env = {}, port } = {}) {
+async function startsAndFails (t, { opts = {}, env = {}, port }: { opts?: object, env?: Record<string, string>, port?: number } = {}) {
   let proc
   if (port === undefined) {
     ({ proc } = await startCluster(t, { opts, env, waitReady: false }))
@@ -47,7 +47,7 @@ test('a factory that returns another object says it is not a Fastify instance', 
 test('a port in use stops the primary at once, naming the port', async (t) => {
   const port = await freePort()
   const blocker = net.createServer()
-  await new Promise((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
   t.teardown(() => blocker.close())
   const fatal = await startsAndFails(t, { port })
   t.match(fatal.msg, new RegExp(`port ${port} on 127.0.0.1 is already in use \\(option "port"`))

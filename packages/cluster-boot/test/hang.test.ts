@@ -1,9 +1,10 @@
 import { test } from 'tap'
-import { resolveOptions } from '@corral/cluster-boot'
+import { type AppFactory, resolveOptions } from '@corral/cluster-boot'
 import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
-const app = () => null
+// never called: resolveOptions only checks that app is a function
+const app = (() => null) as unknown as AppFactory
 
 test('a worker whose event loop is blocked is marked unresponsive, killed after killTimeout and respawned', async (t) => {
   const { admin, get, proc } = await startCluster(t, { opts: { hangTimeout: 1000, statsInterval: 100, killTimeout: 1000 } })
@@ -64,6 +65,7 @@ test('hangTimeout is validated: more than statsInterval, or 0 / false for off', 
   t.equal(resolveOptions({ app, hangTimeout: false }).hangTimeout, 0)
   t.equal(resolveOptions({ app, hangTimeout: 0 }).hangTimeout, 0)
   t.throws(() => resolveOptions({ app, hangTimeout: 500, statsInterval: 1000 }), { code: 'CORRAL_INVALID_OPTION', message: /"hangTimeout".*more than statsInterval \(1000 ms\)/ })
+  // @ts-expect-error wrong on purpose
   t.throws(() => resolveOptions({ app, hangTimeout: 'soon' }), { code: 'CORRAL_INVALID_OPTION', message: /"hangTimeout"/ })
 })
 

@@ -1,17 +1,17 @@
 import http from 'node:http'
 import { test } from 'tap'
-import { resolveOptions, stickySlot } from '@corral/cluster-boot'
+import { type AppFactory, resolveOptions, stickySlot } from '@corral/cluster-boot'
 import { spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 /** One GET on a new connection from `localAddress`. */
-function getFrom (port, localAddress, path = '/') {
+function getFrom (port: number, localAddress: string, path = '/'): Promise<{ status: number, body: any }> {
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path, agent: false, localAddress }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (c) => { body += c })
-      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body) }))
+      res.on('end', () => resolve({ status: res.statusCode as number, body: JSON.parse(body) }))
     }).on('error', reject)
   })
 }
@@ -30,10 +30,13 @@ function addressesPerSlot (slots = 2) {
 const STICKY = { scheduling: 'sticky' }
 
 test("'sticky' is a scheduling, routed by { key: 'ip' } unless told otherwise; a bad sticky option is refused by name", async (t) => {
-  const app = () => {}
+  // never called: resolveOptions only checks that app is a function
+  const app = (() => null) as unknown as AppFactory
   t.same(resolveOptions({ app, scheduling: 'sticky' }).sticky, { key: 'ip' })
   t.same(resolveOptions({ app, scheduling: 'sticky', sticky: { key: 'ip' } }).sticky, { key: 'ip' })
+  // @ts-expect-error wrong on purpose
   t.throws(() => resolveOptions({ app, sticky: 'ip' }), { code: 'CORRAL_INVALID_OPTION', message: /"sticky"/ })
+  // @ts-expect-error wrong on purpose
   t.throws(() => resolveOptions({ app, sticky: { key: 'header' } }), { code: 'CORRAL_INVALID_OPTION', message: /"sticky\.key"/ })
 })
 
@@ -47,7 +50,7 @@ test('a key hashes to the same slot every time, and IPv4-mapped addresses count 
 
 test("scheduling 'sticky': every new connection from one client address reaches the same worker, its own slot's", async (t) => {
   const { port, proc } = await startCluster(t, { opts: STICKY })
-  t.equal(proc.lines.find((l) => l.msg === 'starting workers').scheduling, 'sticky')
+  t.equal(proc.lines.find((l) => l.msg === 'starting workers')?.scheduling, 'sticky')
   for (const [slot, address] of addressesPerSlot()) {
     const pids = new Set()
     const slots = new Set()

@@ -17,7 +17,7 @@ test('a slot whose worker crashes while its replacement starts, and whose replac
   await proc.waitForLine((l) => l.msg === 'worker forked' && l.replacing && l.slot === 0)
   process.kill(old.pid, 'SIGKILL')
   // the invariant, watched all along: a worker in the slot, or a respawn pending
-  const gaps = []
+  const gaps: unknown[] = []
   let watching = true
   const watch = (async () => {
     while (watching) { // eslint-disable-line no-unmodified-loop-condition -- cleared once the scenario is over
