@@ -3,7 +3,7 @@ import { REDIS_URL, sleep } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
-const setCookie = (res) => [].concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sessionId='))
+const setCookie = (res) => ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sessionId='))
 
 t.test('cookie attributes come from the current configuration, not from what was stored with the session', async (t) => {
   const prefix = uniquePrefix('cookie-config')

@@ -3,8 +3,16 @@ import Fastify from 'fastify'
 import { redisSession, redisSessionPrimary } from '@corral/redis-session'
 import { SECRET } from './fixtures/session-app.js'
 
+// the session value these tests write
+declare module 'fastify' {
+  interface Session {
+    x?: number
+  }
+}
+
 t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge too)', async (t) => {
-  const cases = [
+  // wrong on purpose: each case is an option of the wrong type or value
+  const cases: Array<[any, string]> = [
     [{ redis: 42 }, 'redis'],
     [{ redis: 'localhost:6379' }, 'redis'],
     [{ prefix: '' }, 'prefix'],
@@ -39,8 +47,9 @@ t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge t
     await app.close()
   }
   const app = Fastify()
+  // @ts-expect-error wrong on purpose
   app.register(redisSession, null)
-  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION' })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION' })
 })
 
 t.test('secure cookies in production, and sameSite none with secure', async (t) => {
@@ -68,13 +77,16 @@ t.test('the cache and the bus can be left out', async (t) => {
 t.test('redisSessionPrimary belongs on the cluster-boot admin instance', async (t) => {
   const app = Fastify()
   app.register(redisSessionPrimary)
-  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: /admin/ })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: /admin/ })
 })
 
 t.test('redisSessionPrimary checks maxSessions, maxBytes and cache.maxBytes, naming them', async (t) => {
-  for (const [options, name] of [[{ maxSessions: 1.5 }, 'maxSessions'], [{ maxBytes: 0 }, 'maxBytes'], [{ cache: { maxBytes: -5 } }, 'cache.maxBytes']]) {
+  // wrong on purpose
+  const cases: Array<[any, string]> = [[{ maxSessions: 1.5 }, 'maxSessions'], [{ maxBytes: 0 }, 'maxBytes'], [{ cache: { maxBytes: -5 } }, 'cache.maxBytes']]
+  for (const [options, name] of cases) {
     const admin = Fastify()
     // validation comes before the supervisor's bus is used
+    // @ts-expect-error a stand-in: validation comes before the supervisor is used
     admin.decorate('supervisor', {})
     admin.register(redisSessionPrimary, options)
     const err = await admin.ready().then(() => null, (e) => e)

@@ -19,7 +19,7 @@ async function visitBothWorkers (t, url) {
   t.equal(login.status, 200)
   const cookie = sessionCookie(login)
   const slots = new Set()
-  const visits = []
+  const visits: number[] = []
   for (let i = 0; i < 12; i++) {
     const res = await request(`${url}/me`, { headers: { cookie } })
     slots.add(res.body.slot)

@@ -35,7 +35,8 @@ t.test('after a rotation, a cookie signed with the old secret still works and co
 })
 
 t.test('weak secrets are refused at start-up, without echoing them', async (t) => {
-  const cases = [
+  // wrong on purpose: each case is a secret of the wrong type or value
+  const cases: Array<[any, string, RegExp]> = [
     [undefined, 'secret', /required/],
     ['short-secret', 'secret', /too short: 12 characters/],
     ['a'.repeat(40), 'secret', /too weak/],

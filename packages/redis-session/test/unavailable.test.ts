@@ -7,7 +7,7 @@ import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/
 t.test('a 503 gives the client a code and a generic message; the reason goes to the log, without the session id', async (t) => {
   const server = await startRedisServer()
   t.teardown(() => server.close())
-  const logs = []
+  const logs: any[] = []
   const app = await buildSessionApp({ redis: server.url, prefix: 'unavailable:' }, { logger: { level: 'info', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
@@ -37,7 +37,7 @@ t.test('a cache error reaching a client carries a generic message, the reason as
   const res = await app.inject({ url: '/cached' })
   t.equal(res.statusCode, 503)
   t.equal(res.json().message, 'Cache unavailable')
-  const err = await app.cache.get('k').catch((e) => e)
+  const err: any = await app.cache.get('k').catch((e) => e)
   t.equal(err.code, 'CORRAL_CACHE_UNAVAILABLE')
   t.ok(err.cause?.message, `the reason rides along: ${err.cause?.message}`)
   await server.start()

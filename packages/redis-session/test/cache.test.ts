@@ -6,7 +6,7 @@ import { REDIS_URL, freePort, sleep, spawnNode, startRedisServer, waitFor } from
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
-async function appWithCache (t, options = {}, logs) {
+async function appWithCache (t, options = {}, logs?: any[]) {
   const app = Fastify({ logger: logs ? { level: 'info', stream: { write: (l) => logs.push(JSON.parse(l)) } } : false })
   await app.register(redisSession, { secret: SECRET, bus: false, ...options })
   t.teardown(() => app.close())
@@ -14,7 +14,7 @@ async function appWithCache (t, options = {}, logs) {
 }
 
 /** An origin that counts its calls and takes `ms`. */
-function origin (ms = 50, value = (n) => ({ n })) {
+function origin (ms = 50, value: (n: number) => unknown = (n) => ({ n })) {
   const fn = async () => {
     fn.calls++
     await sleep(ms)
@@ -48,7 +48,7 @@ for (const backend of ['memory', 'redis']) {
     const fn = origin()
     const values = await Promise.all(Array.from({ length: 100 }, () => app.cache.wrap('k', fn)))
     t.equal(fn.calls, 1)
-    t.ok(values.every((v) => v.n === 1))
+    t.ok(values.every((v: any) => v.n === 1))
     t.same(await app.cache.wrap('k', fn), { n: 1 }, 'then a hit')
     t.equal(fn.calls, 1)
   })
@@ -80,7 +80,7 @@ t.test('two machines: concurrent misses on two clients call the origin once', as
   const fn = origin(200)
   const values = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).cache.wrap('report', fn)))
   t.equal(fn.calls, 1)
-  t.ok(values.every((v) => v.n === 1), 'followers got the leader\'s value')
+  t.ok(values.every((v: any) => v.n === 1), 'followers got the leader\'s value')
   t.equal(await redis.exists(`${prefix}cache:{report}:lock`), 0, 'the lock is released')
   t.ok(await redis.exists(`${prefix}cache:{report}`), 'key and lock share a hash tag')
 })
@@ -104,7 +104,7 @@ t.test('a leader slower than waitTimeout: followers call the origin themselves, 
 t.test('a value that does not parse is a miss, logged', async (t) => {
   const prefix = uniquePrefix('garbage')
   const redis = redisFor(t, prefix)
-  const logs = []
+  const logs: any[] = []
   const app = await appWithCache(t, { redis: REDIS_URL, prefix }, logs)
   await redis.set(`${prefix}cache:{k}`, '{oops')
   t.equal(await app.cache.get('k'), undefined)
@@ -115,7 +115,7 @@ t.test('a value that does not parse is a miss, logged', async (t) => {
 t.test('Redis down: wrap calls the origin, get/set fail with a code, and it recovers', async (t) => {
   const server = await startRedisServer()
   t.teardown(() => server.close())
-  const logs = []
+  const logs: any[] = []
   const app = await appWithCache(t, { redis: server.url, prefix: 'outage:' }, logs)
   await app.cache.set('k', 'cached')
   await server.stop()
@@ -134,12 +134,12 @@ t.test('Redis down: wrap calls the origin, get/set fail with a code, and it reco
 })
 
 // 500 requests at once, spread over both workers by the primary
-function fire (url, n) {
+function fire (url: string, n: number): Promise<Array<{ status: number, body: any }>> {
   const agent = new http.Agent({ keepAlive: false, maxSockets: 500 })
-  return Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+  return Promise.all(Array.from({ length: n }, () => new Promise<{ status: number, body: any }>((resolve, reject) => {
     http.get(url, { agent }, (res) => {
       let body = ''
-      res.setEncoding('utf8').on('data', (c) => { body += c }).on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body) }))
+      res.setEncoding('utf8').on('data', (c) => { body += c }).on('end', () => resolve({ status: res.statusCode as number, body: JSON.parse(body) }))
     }).on('error', reject)
   })))
 }

@@ -61,7 +61,7 @@ t.test('cache keys that are empty are refused with a clear error; keys with brac
     t.same(await app.cache.get(key), { key }, `${key}: stored and read back`)
     t.same(await app.cache.wrap(key, () => 'not called'), { key }, `${key}: wrap hits`)
   }
-  const keys = []
+  const keys: string[] = []
   let cursor = '0'
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)

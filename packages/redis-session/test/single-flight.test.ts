@@ -24,7 +24,7 @@ function hanging (t) {
 const within = (promise, ms = 5000) => Promise.race([promise, sleep(ms).then(() => 'hung')])
 
 for (const backend of ['memory', 'redis']) {
-  const options = (prefix, cache) => ({ ...(backend === 'redis' ? { redis: REDIS_URL, prefix } : {}), cache })
+  const options = (prefix: string, cache?: object) => ({ ...(backend === 'redis' ? { redis: REDIS_URL, prefix } : {}), cache })
 
   t.test(`${backend}: an origin that hangs holds up the other callers of its key at most waitTimeout`, async (t) => {
     const prefix = uniquePrefix('hang')

@@ -6,8 +6,8 @@ import { MemorySessionBackend } from '../dist/session/memory-backend.js'
 import { SECRET } from './fixtures/session-app.js'
 
 function collector () {
-  const lines = []
-  return { lines, warn: (fields, msg) => lines.push({ ...fields, msg }) }
+  const lines: any[] = []
+  return { lines, warn: (fields, msg?) => { lines.push({ ...fields, msg }) } }
 }
 
 t.test('the embedded session store is bounded by bytes: least recently used evicted, counted, logged once', async (t) => {
@@ -29,7 +29,7 @@ t.test('the embedded session store is bounded by bytes: least recently used evic
 })
 
 t.test('the in-process store and cache take maxBytes and cache.maxBytes, and show their counters', async (t) => {
-  const logs = []
+  const logs: any[] = []
   const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   await app.register(redisSession, { secret: SECRET, bus: false, maxBytes: 100_000, cache: { maxBytes: 30_000 } })
   t.teardown(() => app.close())
@@ -37,10 +37,10 @@ t.test('the in-process store and cache take maxBytes and cache.maxBytes, and sho
   t.equal(await app.cache.get('k0'), undefined, 'the oldest value went')
   t.equal(await app.cache.get('k9'), 'y'.repeat(5_000))
   t.equal(logs.filter((l) => l.msg.includes('embedded cache full')).length, 1, 'logged once')
-  const { sessions, cache } = app.sessions.embedded
+  const { sessions, cache } = app.sessions.embedded!
   t.equal(sessions.maxBytes, 100_000, 'the session bound, for metrics')
-  t.equal(cache.maxBytes, 30_000)
-  t.ok(cache.evictions > 0 && cache.bytes <= 30_000, `${cache.evictions} cache evictions, ${cache.bytes} bytes`)
+  t.equal(cache!.maxBytes, 30_000)
+  t.ok(cache!.evictions > 0 && cache!.bytes <= 30_000, `${cache!.evictions} cache evictions, ${cache!.bytes} bytes`)
 })
 
 t.test('the primary bounds its workers\' sessions and cache by bytes and shows the evictions', async (t) => {

@@ -86,7 +86,7 @@ t.test('on a Cluster, sessions work and the bus uses sharded pub/sub, resubscrib
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'cy' } }))
   t.equal((await app.inject({ url: '/me', headers: { cookie } })).json().user, 'cy')
 
-  const got = []
+  const got: any[] = []
   let resubscribed = 0
   await app.bus.subscribe('news', (m) => { got.push(m) })
   app.bus.onResubscribe(() => { resubscribed++ })

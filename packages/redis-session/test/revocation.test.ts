@@ -36,7 +36,7 @@ async function race (t, url, revoke) {
 /** Every session key left in Redis is listed in its user's index. */
 async function everyKeyIndexed (t, redis, prefix) {
   let cursor = '0'
-  const outside = []
+  const outside: string[] = []
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}sess:*`, 'COUNT', 500)
     cursor = next
@@ -85,7 +85,7 @@ t.test('RedisStore alone: a session read before a destroy is not recreated by th
   const prefix = uniquePrefix('revoke-store')
   const redis = redisFor(t, prefix)
   const store = new RedisStore({ client: redis, prefix, userKey: 'user' })
-  const call = (method, ...args) => new Promise((resolve, reject) => store[method](...args, (err, value) => err ? reject(err) : resolve(value)))
+  const call = (method, ...args): Promise<any> => new Promise((resolve, reject) => store[method](...args, (err, value) => err ? reject(err) : resolve(value)))
   await redis.set(`${prefix}sess:abc`, JSON.stringify({ user: 'alice', cookie: { originalMaxAge: 60_000 } }))
   await redis.sadd(`${prefix}user:alice`, 'abc')
   const session = await call('get', 'abc')

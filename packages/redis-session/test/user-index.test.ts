@@ -25,7 +25,7 @@ async function setup (t) {
 
 t.test('the user index outlives every session it lists while reads slide them (short TTLs)', async (t) => {
   const { app, cookie, margin } = await setup(t)
-  const short = []
+  const short: number[] = []
   for (let i = 0; i < 15; i++) {
     await sleep(40)
     const res = await app.inject({ url: '/peek', headers: { cookie } })

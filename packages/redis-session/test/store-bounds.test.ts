@@ -4,7 +4,7 @@ import { RedisStore, failFastOptions } from '@corral/redis-session'
 import { startRedisServer } from '@corral/test-helpers'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
-const get = (store, id) => new Promise((resolve) => store.get(id, (err, session) => resolve({ err, session })))
+const get = (store, id): Promise<{ err: any, session: any }> => new Promise((resolve) => store.get(id, (err, session) => resolve({ err, session })))
 
 t.test('past 10 000 remembered index refreshes, only the oldest is forgotten, not all of them', async (t) => {
   const prefix = uniquePrefix('index-until')
@@ -16,9 +16,10 @@ t.test('past 10 000 remembered index refreshes, only the oldest is forgotten, no
     for (let j = i; j < Math.min(n, i + 1000); j++) pipeline.set(`${prefix}sess:s${j}`, `{"user":"u${j % 10}"}`, 'PX', 600_000)
     await pipeline.exec()
   }
-  const refreshed = []
-  const keepIndex = store.backend.keepIndex.bind(store.backend)
-  store.backend.keepIndex = (user, id, ttl) => { refreshed.push(id); return keepIndex(user, id, ttl) }
+  const refreshed: string[] = []
+  // the store's backend is protected: the test wraps it to count index refreshes
+  const keepIndex = (store as any).backend.keepIndex.bind((store as any).backend)
+  ;(store as any).backend.keepIndex = (user, id, ttl) => { refreshed.push(id); return keepIndex(user, id, ttl) }
   for (let i = 0; i < n; i += 500) {
     await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, k) => get(store, `s${i + k}`)))
   }
@@ -36,8 +37,8 @@ t.test('a session store outage is logged once, not on every failing request, and
   const client = new Redis(server.url, failFastOptions(300))
   client.on('error', () => {})
   t.teardown(() => client.disconnect())
-  const warnings = []
-  const store = new RedisStore({ client, prefix: uniquePrefix('outage-log'), log: { warn: (fields, msg) => warnings.push(msg), error () {} } })
+  const warnings: any[] = []
+  const store = new RedisStore({ client, prefix: uniquePrefix('outage-log'), log: { warn: (fields, msg?) => { warnings.push(msg) }, error () {} } })
   t.equal((await get(store, 'x')).err, null, 'answers')
   await server.stop()
   for (let i = 0; i < 5; i++) t.equal((await get(store, 'x')).err?.code, 'CORRAL_SESSION_STORE_UNAVAILABLE')

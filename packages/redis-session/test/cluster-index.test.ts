@@ -23,6 +23,7 @@ t.test('on a Redis Cluster, a login whose session write is slow is not pruned fr
   const nodeOf = (key) => admin.slots[calculateSlot(key)][0]
   const index = `${prefix}user:alice`
   const slow = nodes.find((n) => `127.0.0.1:${n.port}` !== nodeOf(index))
+  if (slow === undefined) throw new Error('every node holds the index')
   const slowNode = `127.0.0.1:${slow.port}`
   let a = 0
   while (nodeOf(`${prefix}sess:a${a}`) !== slowNode) a++

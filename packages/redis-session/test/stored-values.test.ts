@@ -18,7 +18,7 @@ const POISONED = {
 t.test('redis: a stored session value that would poison a prototype or a Session is no session, and the server keeps serving', async (t) => {
   const prefix = uniquePrefix('poison')
   const redis = redisFor(t, prefix)
-  const logs = []
+  const logs: any[] = []
   const app = await buildSessionApp({ redis: REDIS_URL, prefix }, { logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   t.teardown(() => app.close())
   const port = await freePort()
@@ -62,7 +62,7 @@ for (const backend of ['memory', 'redis']) {
   t.test(`${backend}: a cached value carrying __proto__ is a miss, logged`, async (t) => {
     const prefix = uniquePrefix('poison-cache')
     const redis = redisFor(t, prefix)
-    const logs = []
+    const logs: any[] = []
     const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
     await app.register(redisSession, { secret: SECRET, bus: false, ...(backend === 'redis' ? { redis: REDIS_URL, prefix } : {}) })
     t.teardown(() => app.close())
@@ -78,10 +78,10 @@ for (const backend of ['memory', 'redis']) {
 t.test('a store callback that throws is logged, never an unhandled rejection', async (t) => {
   const prefix = uniquePrefix('callback-throws')
   const redis = redisFor(t, prefix)
-  const errors = []
-  const store = new RedisStore({ client: redis, prefix, log: { warn () {}, error: (fields, msg) => errors.push(msg) } })
+  const errors: any[] = []
+  const store = new RedisStore({ client: redis, prefix, log: { warn () {}, error: (fields, msg?) => { errors.push(msg) } } })
   await redis.set(`${prefix}sess:abc`, '{"user":"alice"}')
-  const unhandled = []
+  const unhandled: any[] = []
   const onUnhandled = (err) => unhandled.push(err)
   process.on('unhandledRejection', onUnhandled)
   t.teardown(() => process.off('unhandledRejection', onUnhandled))

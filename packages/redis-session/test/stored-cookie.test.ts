@@ -41,8 +41,8 @@ t.test('a get callback that throws on a session is answered again with no sessio
   const redis = redisFor(t, prefix)
   const store = new RedisStore({ client: redis, prefix, log: { warn () {}, error () {} } })
   await redis.set(`${prefix}sess:abc`, '{"user":"alice"}')
-  const calls = []
-  await within(new Promise((resolve) => store.get('abc', (err, session) => {
+  const calls: any[] = []
+  await within(new Promise<void>((resolve) => store.get('abc', (err, session) => {
     calls.push([err ?? null, session])
     if (session) throw new Error('the Session constructor broke')
     resolve()

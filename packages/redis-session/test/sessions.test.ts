@@ -8,11 +8,11 @@ async function setup (t, options = {}) {
   const redis = redisFor(t, prefix)
   const app = await buildSessionApp({ redis: REDIS_URL, prefix, ...options })
   t.teardown(() => app.close())
-  const login = async (user, cookie) => {
+  const login = async (user: string, cookie?: string) => {
     const res = await app.inject({ method: 'POST', url: '/login', payload: { user }, headers: cookie ? { cookie } : {} })
     return sessionCookie(res)
   }
-  const me = (cookie, url = '/me') => app.inject({ url, headers: cookie ? { cookie } : {} })
+  const me = (cookie?: string, url = '/me') => app.inject({ url, headers: cookie ? { cookie } : {} })
   return { app, redis, prefix, login, me }
 }
 
@@ -37,7 +37,7 @@ t.test('the cookie is signed, httpOnly, sameSite=lax, and not secure outside pro
   const app = await buildSessionApp({ redis: REDIS_URL, prefix: uniquePrefix('flags') })
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } })
-  const line = [].concat(res.headers['set-cookie'])[0]
+  const line: string = [].concat(res.headers['set-cookie'])[0]
   t.match(line, /HttpOnly/)
   t.match(line, /SameSite=Lax/)
   t.match(line, /Expires=/, 'a rolling expiry of maxAge')
@@ -104,7 +104,7 @@ t.test('touch refreshes the TTL without rewriting', async (t) => {
   const key = `${prefix}sess:${id}`
   await redis.pexpire(key, 1000)
   const before = await redis.get(key)
-  await new Promise((resolve, reject) => app.sessions.store.touch(id, { cookie: { originalMaxAge: 50_000 } }, (err) => err ? reject(err) : resolve()))
+  await new Promise<void>((resolve, reject) => app.sessions.store.touch(id, { cookie: { originalMaxAge: 50_000 } }, (err) => err ? reject(err) : resolve()))
   t.ok(await redis.pttl(key) > 40_000)
   t.equal(await redis.get(key), before)
 })
@@ -152,7 +152,7 @@ t.test('two app instances on one Redis share sessions', async (t) => {
 t.test('a session value that does not parse is no session, and is logged', async (t) => {
   const prefix = uniquePrefix('garbage')
   const redis = redisFor(t, prefix)
-  const logs = []
+  const logs: any[] = []
   const stream = { write: (line) => logs.push(JSON.parse(line)) }
   const app = await buildSessionApp({ redis: REDIS_URL, prefix }, { logger: { level: 'warn', stream } })
   t.teardown(() => app.close())
