@@ -31,8 +31,9 @@ function record (slot, id, state = 'ready') {
 
 function setup (t, settings = {}) {
   const c = clock()
-  const supervisor = new EventEmitter()
-  const records = []
+  // a stand-in for cluster-boot's supervisor: its events and its workers are all History reads
+  const supervisor: any = new EventEmitter()
+  const records: any[] = []
   supervisor.workers = () => records
   const aggregator = new MetricsAggregator({ perWorker: false, maxSeries: 10_000, now: c.now })
   const history = new History(supervisor, aggregator, { step: 1000, capacity: 900, now: c.now, ...settings })
@@ -59,13 +60,13 @@ test('a sample per worker and in total: rates, latency quantiles, memory, event 
   t.equal(s.workers[0].errors, 0.5)
   t.equal(s.workers[1].rps, 0, 'the other worker answered none since')
   t.equal(s.workers[2], undefined, 'a worker without a snapshot yet is not drawn')
-  t.ok(s.workers[0].p50 > 0 && s.workers[0].p50 <= 100, `p50 ${s.workers[0].p50} ms, within the buckets`)
+  t.ok(s.workers[0].p50! > 0 && s.workers[0].p50! <= 100, `p50 ${s.workers[0].p50} ms, within the buckets`)
   t.equal(s.workers[1].p50, null, 'no requests, no quantile')
   t.equal(s.total.rps, 5.5)
   t.equal(s.total.p99, s.workers[0].p99)
-  t.ok(s.workers[0].rss > 0 && s.workers[0].heap > 0, 'memory from the snapshot')
-  t.equal(s.total.rss, s.workers[0].rss + s.workers[1].rss, 'the machine\'s memory is the sum')
-  t.ok(s.workers[0].elu >= 0 && s.total.elu >= 0)
+  t.ok(s.workers[0].rss! > 0 && s.workers[0].heap! > 0, 'memory from the snapshot')
+  t.equal(s.total.rss, s.workers[0].rss! + s.workers[1].rss!, 'the machine\'s memory is the sum')
+  t.ok(s.workers[0].elu! >= 0 && s.total.elu! >= 0)
   t.ok(s.total.lag >= s.workers[1].lag)
 
   records.splice(0, 1)
@@ -76,8 +77,8 @@ test('a sample per worker and in total: rates, latency quantiles, memory, event 
 })
 
 test('quantiles interpolate inside a bucket, like histogram_quantile', async (t) => {
-  const b = (pairs) => new Map(pairs)
-  t.ok(Math.abs(quantile(0.5, b([[0.001, 0], [0.01, 10], [Infinity, 10]])) - 5.5) < 1e-9, 'halfway into the 1–10 ms bucket')
+  const b = (pairs: Array<[number, number]>) => new Map(pairs)
+  t.ok(Math.abs(quantile(0.5, b([[0.001, 0], [0.01, 10], [Infinity, 10]]))! - 5.5) < 1e-9, 'halfway into the 1–10 ms bucket')
   t.equal(quantile(0.99, b([[0.001, 0], [0.01, 0], [Infinity, 4]])), 10, 'past the last bound: the last bound')
   t.equal(quantile(0.5, b([[0.001, 2], [0.01, 2], [Infinity, 2]])), 0.5)
   t.equal(quantile(0, b([[0.001, 0], [0.01, 0], [Infinity, 2]])), 1, 'an empty bucket at the rank')
@@ -124,7 +125,7 @@ test('markers for crashes, restarts, memory restarts, reloads and the crash-loop
   t.equal(history.view().markers.length, 500, 'markers are capped')
   history.close()
   supervisor.emit('reload', { ok: true, replaced: [] })
-  t.equal(history.view().markers.at(-1).t, view.now, 'no listener left after close')
+  t.equal(history.view().markers.at(-1)?.t, view.now, 'no listener left after close')
 })
 
 test('a worker whose pushes stop is marked unresponsive once, and again after it recovered', async (t) => {

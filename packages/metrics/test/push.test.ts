@@ -3,8 +3,9 @@ import { test } from 'tap'
 import { Pusher } from '../dist/push.js'
 import { sleep } from '@corral/test-helpers'
 
-function fakeWorker () {
-  const sent = []
+// a stand-in for the worker side of cluster-boot: its bus is all the Pusher uses
+function fakeWorker (): any {
+  const sent: any[] = []
   return { sent, bus: { send: (namespace, data) => { sent.push(data) }, deliver: async (namespace, data) => { sent.push(data); return true } } }
 }
 
@@ -12,14 +13,14 @@ test('a collection slower than the interval does not pile up pushes', async (t) 
   const worker = fakeWorker()
   let taking = 0
   let most = 0
-  const take = async () => {
+  const take = async (): Promise<any> => {
     most = Math.max(most, ++taking)
     await sleep(100)
     taking--
     return { seq: worker.sent.length + 1 }
   }
-  const durations = []
-  const pusher = new Pusher(worker, take, (err) => t.fail(err), (s) => durations.push(s))
+  const durations: number[] = []
+  const pusher = new Pusher(worker, take, (err) => t.fail(String(err)), (s) => durations.push(s))
   pusher.start(10)
   await sleep(450)
   t.equal(most, 1, 'never two periodic collections at once')

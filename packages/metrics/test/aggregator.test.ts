@@ -3,12 +3,19 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
-import { metricsAggregator } from '@corral/metrics'
-import { resolveOptions, Supervisor } from '@corral/cluster-boot'
+import { metricsAggregator, type AggregatorOptions } from '@corral/metrics'
+import { type AppFactory, resolveOptions, Supervisor } from '@corral/cluster-boot'
 import { LATE_GRACE_MS, MetricsAggregator } from '../dist/aggregator.js'
-import { render } from '../dist/exposition.js'
-import { decodeSnapshot, encodeMetrics } from '../dist/snapshot.js'
+import { render as renderTyped, type MetricJSON } from '../dist/exposition.js'
+import { decodeSnapshot as decodeTyped, encodeMetrics as encodeTyped } from '../dist/snapshot.js'
 import { sample, samples } from './fixtures/cluster.js'
+
+// prom-client's JSON, hand-made rows and malformed wire data go in; either side of a decode is read
+const render = (metrics: unknown, contentType: Parameters<typeof renderTyped>[1]) => renderTyped(metrics as MetricJSON[], contentType)
+const decodeSnapshot = (raw: unknown, maxSeries: number, maxBytes?: number): any => decodeTyped(raw, maxSeries, maxBytes)
+const encodeMetrics = (metrics: unknown[], budget: number) => encodeTyped(metrics as MetricJSON[], budget)
+// a supervisor never started needs an app it never calls
+const noApp = (async () => {}) as unknown as AppFactory
 
 function workerRegistry ({ buckets = [0.1, 1] } = {}) {
   const registry = new Registry()
@@ -261,7 +268,7 @@ test('an older snapshot than the one held is dropped', async (t) => {
   agg.receive(older, ref)
   t.equal(agg.dropped.stale, 1)
   t.equal(sample(await text(agg), 'req_total', { route: '/x' }), 2)
-  t.equal(agg.latest(ref).snapshot.seq, newer.seq)
+  t.equal(agg.latest(ref)?.snapshot.seq, newer.seq)
 })
 
 test('histograms with other buckets are not summed; the newest worker decides the buckets', async (t) => {
@@ -351,7 +358,8 @@ test('perWorker labels retired counts with their slot too', async (t) => {
 })
 
 test('the aggregator checks its options and needs the cluster-boot admin instance', async (t) => {
-  for (const [opts, name] of [
+  // wrong on purpose
+  const cases: Array<[any, string]> = [
     [{ endpoint: 'metrics' }, 'endpoint'],
     [{ perWorker: 1 }, 'perWorker'],
     [{ primaryMetrics: 'corral_primary_' }, 'primaryMetrics'],
@@ -359,20 +367,21 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
     [{ workersEndpoint: false }, 'dashboard'],
     [{ health: 'health' }, 'health'],
     [[], 'options']
-  ]) {
+  ]
+  for (const [opts, name] of cases) {
     const admin = Fastify()
     admin.register(metricsAggregator, opts)
-    await t.rejects(admin.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name}"`) }, JSON.stringify(opts))
+    await t.rejects(async () => await admin.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name}"`) }, JSON.stringify(opts))
   }
   const plain = Fastify()
   plain.register(metricsAggregator)
-  await t.rejects(plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
+  await t.rejects(async () => await plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
 })
 
 test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag included', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
+  const quiet: any = { error () {}, warn () {}, info () {} }
   // a supervisor never started: its state is all this reads
-  const supervisor = new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet)
+  const supervisor = new Supervisor(resolveOptions({ app: noApp, workers: 1 }), quiet)
   const admin = Fastify()
   admin.decorate('supervisor', supervisor)
   await admin.register(metricsAggregator, { primaryMetrics: false })
@@ -392,10 +401,11 @@ test('the supervisor\'s state is in the primary\'s metrics, the crash-loop flag 
 })
 
 test('the dashboard shows the machine\'s readiness from @corral/health\'s route, unless told not to', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
-  for (const [opts, expected] of [[{}, 'const HEALTH = "/health"'], [{ health: '/ready' }, 'const HEALTH = "/ready"'], [{ health: false }, 'const HEALTH = null']]) {
+  const quiet: any = { error () {}, warn () {}, info () {} }
+  const cases: Array<[AggregatorOptions, string]> = [[{}, 'const HEALTH = "/health"'], [{ health: '/ready' }, 'const HEALTH = "/ready"'], [{ health: false }, 'const HEALTH = null']]
+  for (const [opts, expected] of cases) {
     const admin = Fastify()
-    admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+    admin.decorate('supervisor', new Supervisor(resolveOptions({ app: noApp, workers: 1 }), quiet))
     await admin.register(metricsAggregator, { primaryMetrics: false, ...opts })
     t.teardown(() => admin.close())
     t.match((await admin.inject('/dashboard')).body, expected, JSON.stringify(opts))
@@ -403,9 +413,9 @@ test('the dashboard shows the machine\'s readiness from @corral/health\'s route,
 })
 
 test('the embedded store\'s entries, bytes and evictions are exposed when @corral/redis-session hosts one on the admin instance', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
+  const quiet: any = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: noApp, workers: 1 }), quiet))
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())
   // decorated after the aggregator is registered, as the example app orders them: read at scrape time
@@ -421,18 +431,18 @@ test('the embedded store\'s entries, bytes and evictions are exposed when @corra
 })
 
 test('without an embedded store there are no embedded-store series', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
+  const quiet: any = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: noApp, workers: 1 }), quiet))
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())
   t.notMatch((await admin.inject('/metrics')).body, /corral_embedded_store_entries\{/)
 })
 
 test('an embedded store with one part only exposes that part', async (t) => {
-  const quiet = { error () {}, warn () {}, info () {} }
+  const quiet: any = { error () {}, warn () {}, info () {} }
   const admin = Fastify()
-  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: async () => {}, workers: 1 }), quiet))
+  admin.decorate('supervisor', new Supervisor(resolveOptions({ app: noApp, workers: 1 }), quiet))
   admin.decorate('embeddedStore', { sessions: { size: 1, bytes: 10, evictions: 0 } })
   await admin.register(metricsAggregator, { primaryMetrics: false })
   t.teardown(() => admin.close())

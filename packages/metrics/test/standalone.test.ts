@@ -1,15 +1,16 @@
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'tap'
 import Fastify from 'fastify'
 import { Gauge, Registry } from 'prom-client'
-import corralMetrics, { negotiate } from '@corral/metrics'
+import corralMetrics, { negotiate, type MetricsOptions } from '@corral/metrics'
 import { sleep } from '@corral/test-helpers'
 import { sample } from './fixtures/cluster.js'
 
-async function build (t, opts, routes = (app) => {}) {
+async function build (t, opts: MetricsOptions = {}, routes = (app) => {}) {
   const app = Fastify()
   await app.register(corralMetrics, opts)
-  app.get('/users/:id', async (request) => ({ id: request.params.id }))
+  app.get<{ Params: { id: string } }>('/users/:id', async (request) => ({ id: request.params.id }))
   app.get('/fail', async (request, reply) => reply.code(503).send({ no: true }))
   app.get('/health', async () => ({ ok: true }))
   app.get('/slow', async () => {
@@ -22,7 +23,7 @@ async function build (t, opts, routes = (app) => {}) {
   return app
 }
 
-const scrape = async (app, headers) => (await app.inject({ url: '/metrics', headers })).body
+const scrape = async (app, headers?: Record<string, string>) => (await app.inject({ url: '/metrics', headers })).body
 
 test('outside a worker the app serves /metrics itself, in Prometheus text', async (t) => {
   const app = await build(t)
@@ -100,7 +101,7 @@ test('the route label is the full pattern wherever the route was added: before t
 test('the in-flight gauge follows requests, including those the client abandons', async (t) => {
   const app = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address()
+  const { port } = app.server.address() as AddressInfo
   const pending = app.inject('/slow')
   await sleep(50)
   t.equal(sample(await scrape(app), 'http_requests_in_flight'), 2, 'the slow request and the scrape itself')
@@ -152,11 +153,12 @@ test('fastify.metrics creates custom metrics in the registry', async (t) => {
   t.equal(sample(text, 'queue_depth'), 7)
   t.equal(sample(text, 'job_seconds_bucket', { le: 2 }), 1)
   t.equal(sample(text, 'job_size_count'), 1)
-  t.equal(app.metrics.registry.getSingleMetric('queue_depth').name, 'queue_depth', 'the registry is exposed')
+  t.equal((await app.metrics.registry.getSingleMetric('queue_depth')?.get())?.name, 'queue_depth', 'the registry is exposed')
 })
 
 test('a name taken by a metric registered by hand, without a type, is a conflict too', async (t) => {
   const app = await build(t)
+  // @ts-expect-error registered by hand without a type, on purpose
   app.metrics.registry.registerMetric({ name: 'by_hand', help: 'x', get: async () => ({ name: 'by_hand', help: 'x', values: [] }) })
   t.throws(() => app.metrics.counter({ name: 'by_hand', help: 'x' }), { code: 'CORRAL_METRICS_CONFLICT', message: /by_hand.*other metric/ })
 })
@@ -202,7 +204,7 @@ test('custom buckets for the request duration histogram', async (t) => {
 })
 
 test('a snapshot keeps at most maxSeries series and warns once', async (t) => {
-  const warnings = []
+  const warnings: any[] = []
   const app = Fastify({ logger: { level: 'warn', stream: { write: (line) => warnings.push(JSON.parse(line)) } } })
   await app.register(corralMetrics, { maxSeries: 60, defaultMetrics: false })
   app.get('/r/:n', async () => 'ok')
@@ -219,7 +221,8 @@ test('a snapshot keeps at most maxSeries series and warns once', async (t) => {
 })
 
 test('options are checked once, and a bad one is named', async (t) => {
-  const bad = [
+  // wrong on purpose
+  const bad: Array<[any, string]> = [
     [{ interval: 0 }, 'interval'],
     [{ interval: '1s' }, 'interval'],
     [{ endpoint: 'metrics' }, 'endpoint'],
@@ -240,23 +243,26 @@ test('options are checked once, and a bad one is named', async (t) => {
   for (const [opts, name] of bad) {
     const app = Fastify()
     app.register(corralMetrics, opts)
-    await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name.replace('.', '\\.')}"`) }, JSON.stringify(opts))
+    await t.rejects(async () => await app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name.replace('.', '\\.')}"`) }, JSON.stringify(opts))
   }
   const app = Fastify()
+  // @ts-expect-error wrong on purpose
   app.register(corralMetrics, 'nope')
-  await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: /"options"/ })
+  await t.rejects(async () => await app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: /"options"/ })
 })
 
 test('the error says what the bad option got, whatever it is', async (t) => {
-  for (const [opts, got] of [
+  // wrong on purpose
+  const cases: Array<[any, string]> = [
     [{ interval: () => 1000 }, 'got a function'],
     [{ endpoint: new Registry() }, 'got a Registry'],
     [{ unmatchedRoute: Symbol('route') }, 'got Symbol(route)'],
     [{ maxSeries: 10n }, 'got 10']
-  ]) {
+  ]
+  for (const [opts, got] of cases) {
     const app = Fastify()
     app.register(corralMetrics, opts)
-    await t.rejects(app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`${got.replace(/[()]/g, '\\$&')}$`) }, got)
+    await t.rejects(async () => await app.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`${got.replace(/[()]/g, '\\$&')}$`) }, got)
   }
 })
 
@@ -266,7 +272,7 @@ test('process gauges are marked per process; the app\'s own gauges in a registry
   new Gauge({ name: 'pool_size', help: 'Summed across workers.', registers: [registry] })
   const app = await build(t, { registry })
   const json = await app.metrics.registry.getMetricsAsJSON()
-  const aggregatorOf = (name) => json.find((m) => m.name === name).aggregator
+  const aggregatorOf = (name) => json.find((m) => m.name === name)?.aggregator
   t.equal(aggregatorOf('pool_size'), 'sum')
   t.equal(aggregatorOf('process_resident_memory_bytes'), 'average', 'kept per worker by the primary')
   t.equal(aggregatorOf('process_start_time_seconds'), 'average')

@@ -47,7 +47,7 @@ test('a scrape does not wait for a worker stuck in a synchronous loop', async (t
 
   const blocked = (await get('/block?ms=2000&times=2')).body.pid
   await sleep(200)
-  const timings = []
+  const timings: number[] = []
   let text
   const started = Date.now()
   for (let i = 0; i < 10; i++) {

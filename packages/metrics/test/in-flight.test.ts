@@ -1,5 +1,6 @@
 import t from 'tap'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import corralMetrics from '@corral/metrics'
 
@@ -8,12 +9,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 t.test('a thousand abandoned requests leave the in-flight count', async (t) => {
   const app = Fastify()
   await app.register(corralMetrics)
-  const release = []
+  const release: any[] = []
   app.get('/hang', () => new Promise((resolve) => release.push(resolve)))
   app.get('/', async () => 'ok')
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(async () => { for (const r of release) r('late'); await app.close() })
-  const { port } = app.server.address()
+  const { port } = app.server.address() as AddressInfo
   const agent = new http.Agent({ keepAlive: false, maxSockets: 1100 })
   const clients = Array.from({ length: 1100 }, () => http.get({ host: '127.0.0.1', port, path: '/hang', agent }).on('error', () => {}))
   while (release.length < 1100) await sleep(20)
