@@ -41,10 +41,10 @@ export async function openDashboard (t, adminPort, viewport = { width: 1400, hei
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
   t.teardown(() => browser.close())
   const page = await browser.newPage({ viewport })
-  const errors = []
+  const errors: any[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   await page.goto(`http://127.0.0.1:${adminPort}/dashboard`)
-  await page.waitForFunction(() => document.getElementById('status').textContent === 'running', null, { timeout: 30_000 })
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'running', null, { timeout: 30_000 })
   return { browser, page, errors }
 }
 
@@ -56,13 +56,13 @@ test('the dashboard draws load, a killed worker and a stop', { skip: existsSync(
   const { page, errors } = await openDashboard(t, adminPort)
 
   t.equal(await page.$$eval('#rows tr', (rows) => rows.length), 2, 'a row per worker')
-  await page.waitForFunction(() => document.getElementById('readiness').textContent === 'readiness: pass', null, { timeout: 10_000 })
+  await page.waitForFunction(() => document.getElementById('readiness')?.textContent === 'readiness: pass', null, { timeout: 10_000 })
   t.pass('the machine\'s readiness from @corral/health')
   const before = await points(page, 'rps')
   await load(get, 400)
-  await page.waitForFunction((n) => Number(document.querySelector('#chart-rps polyline.total').dataset.points) >= n + 3, before, { timeout: 20_000 })
+  await page.waitForFunction((n) => Number(document.querySelector<SVGElement>('#chart-rps polyline.total')?.dataset.points) >= n + 3, before, { timeout: 20_000 })
   t.ok(await points(page, 'rps') >= before + 3, 'the requests/s chart grows a point a second')
-  const drawn = await page.$eval('#chart-rps polyline.total', (p) => p.getAttribute('points').split(' ').map((xy) => Number(xy.split(',')[1])))
+  const drawn = await page.$eval('#chart-rps polyline.total', (p) => (p.getAttribute('points') ?? '').split(' ').map((xy) => Number(xy.split(',')[1])))
   t.ok(Math.min(...drawn) < 130, 'and the load is drawn above the baseline')
   for (const chart of ['latency', 'memory', 'lag', 'elu', 'inflight', 'errors']) {
     t.ok(await points(page, chart) > 0, `the ${chart} chart has points`)
@@ -84,7 +84,7 @@ test('the dashboard draws load, a killed worker and a stop', { skip: existsSync(
   t.match(await page.$eval(`#rows tr[data-pid="${fresh.pid}"] td.error`, (td) => td.textContent), /killed by SIGKILL/, 'with the slot\'s last error')
 
   proc.child.kill('SIGTERM')
-  await page.waitForFunction(() => /stopping/.test(document.getElementById('status').textContent), null, { timeout: 20_000 })
+  await page.waitForFunction(() => /stopping/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 20_000 })
   t.pass('the stopping state shows')
   await proc.exited
   await page.waitForFunction(() => document.body.classList.contains('stale'), null, { timeout: 10_000 })

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'tap'
 import WebSocket from 'ws'
-import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
+import { freePort, request, spawnNode, waitFor, type RequestOptions } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const CLIENTS = 200
@@ -17,7 +17,7 @@ async function startExample (t, env = {}) {
     env: { PORT: String(port), ADMIN_PORT: String(adminPort), WORKERS: '2', REDIS_URL: '', DATABASE_URL: '', ...env }
   })
   t.teardown(() => proc.stop('SIGKILL'))
-  const admin = (p, init = {}) => request(`http://127.0.0.1:${adminPort}${p}`, { ...init, headers: { 'x-corral-admin': '1', ...init.headers } })
+  const admin = (p: string, init: RequestOptions = {}) => request(`http://127.0.0.1:${adminPort}${p}`, { ...init, headers: { 'x-corral-admin': '1', ...init.headers } })
   await waitFor(async () => {
     try {
       const { body } = await admin('/supervisor')
@@ -28,10 +28,12 @@ async function startExample (t, env = {}) {
 }
 
 /** A client that keeps what it receives; resolves once the worker said hello. */
-function connect (port) {
+interface Client { socket: WebSocket, messages: any[], slot: number | null, closed: number | null }
+
+function connect (port: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/live`)
-    const client = { socket, messages: [], slot: null, closed: null }
+    const client: Client = { socket, messages: [], slot: null, closed: null }
     socket.on('message', (raw) => {
       const data = JSON.parse(raw.toString())
       if (data.hello) { client.slot = data.slot; resolve(client) } else client.messages.push(data)
@@ -43,7 +45,7 @@ function connect (port) {
 
 test(`a message published on one worker reaches all ${CLIENTS} WebSocket clients of both workers`, async (t) => {
   const { port } = await startExample(t)
-  const clients = []
+  const clients: any[] = []
   for (let i = 0; i < CLIENTS; i += 20) clients.push(...await Promise.all(Array.from({ length: 20 }, () => connect(port))))
   t.teardown(() => { for (const c of clients) c.socket.terminate() })
   const slots = new Set(clients.map((c) => c.slot))
