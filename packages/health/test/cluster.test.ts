@@ -77,7 +77,9 @@ function standInSupervisor (state) {
     report: (slot, pid) => {
       const record = state.workers.find((w) => w.pid === pid) ?? { slot, pid, state: 'ready' }
       for (const fn of handlers) fn({ status: 'pass', draining: false, at: Date.now() }, record)
-    }
+    },
+    // any message on the health namespace, as a buggy or compromised worker could send
+    send: (data: unknown, record: unknown) => { for (const fn of handlers) fn(data, record) }
   }
 }
 
@@ -159,4 +161,35 @@ t.test('during a reload a replacement not yet listening or a draining worker is 
   body = (await admin.inject('/health')).json()
   t.same(body.workers.map((w) => [w.pid, w.ready]), [[301, false], [303, true], [302, true]], 'the draining worker is not ready')
   t.equal(body.status, 'pass')
+})
+
+t.test('healthAggregator checks path and staleAfter at registration, naming them', async (t) => {
+  // wrong on purpose
+  const cases: Array<[any, string]> = [[{ path: 'health' }, 'path'], [{ staleAfter: 0 }, 'staleAfter']]
+  for (const [options, name] of cases) {
+    const admin = Fastify()
+    admin.decorate('supervisor', standInSupervisor({ workers: [] }).supervisor)
+    admin.register(healthAggregator, options)
+    t.match(await admin.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: new RegExp(`"${name}"`) }, name)
+    await admin.close()
+  }
+})
+
+t.test('a message that is not a readiness report is dropped and counted; with no worker ready the machine fails, with Retry-After', async (t) => {
+  const state = { workers: [{ slot: 0, pid: 401, state: 'ready' }], slots: [{ slot: 0, status: 'up' }] }
+  const { supervisor, send } = standInSupervisor(state)
+  const admin = Fastify()
+  admin.decorate('supervisor', supervisor)
+  await admin.register(healthAggregator)
+  t.teardown(() => admin.close())
+  send(null, state.workers[0])
+  send({ status: 'great', draining: false, at: Date.now() }, state.workers[0])
+  const res = await admin.inject('/health')
+  t.equal(res.statusCode, 503)
+  t.equal(res.headers['retry-after'], '5')
+  const body = res.json()
+  t.equal(body.status, 'fail')
+  t.equal(body.droppedReports, 2)
+  t.same(body.workers, [], 'neither counted as the worker\'s report')
+  t.same(body.slots, [{ slot: 0, status: 'up', crashes: 0 }], 'a slot without a crash count has none')
 })

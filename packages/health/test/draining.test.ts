@@ -33,3 +33,13 @@ t.test('a plain close() marks the instance draining', async (t) => {
   await app.close()
   t.ok(app.health.draining)
 })
+
+t.test('shutdown() called again while draining closes once, without an error', async (t) => {
+  const app = Fastify()
+  await app.register(corralHealth, { shutdownDelay: 100 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const results = await Promise.allSettled([app.health.shutdown(), app.health.shutdown()])
+  t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled'])
+  t.ok(app.health.draining)
+  t.equal(app.server.listening, false, 'closed')
+})

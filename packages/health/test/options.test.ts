@@ -39,3 +39,10 @@ t.test('healthAggregator belongs on the cluster-boot admin instance', async (t) 
   app.register(healthAggregator)
   t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /admin/ })
 })
+
+t.test('options that are not an object fail at start-up', async (t) => {
+  const app = Fastify()
+  // @ts-expect-error wrong on purpose
+  app.register(corralHealth, 'checks')
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /"options"/ })
+})

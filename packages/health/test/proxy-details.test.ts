@@ -1,6 +1,6 @@
 import t from 'tap'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { corralHealth } from '@corral/health'
 import { request } from '@corral/test-helpers'
@@ -33,4 +33,20 @@ t.test('behind a same-host proxy that adds no headers, details are not shown; a 
   const direct = await request(`http://127.0.0.1:${port}/health`)
   t.ok(direct.body.checks, 'a direct caller on this host sees the checks')
   t.ok((await request(`http://localhost:${port}/health`)).body.checks, 'by the name localhost too')
+})
+
+t.test('a loopback caller naming the host by its IPv6 address sees details; an HTTP/1.0 request without a Host does not', async (t) => {
+  const app = Fastify()
+  await app.register(corralHealth, { checks: { db: async () => ({ observedValue: 3 }) } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const port = (app.server.address() as AddressInfo).port
+  t.ok((await request(`http://127.0.0.1:${port}/health`, { headers: { host: `[::1]:${port}` } })).body.checks, '[::1]:port is loopback')
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end('GET /health HTTP/1.0\r\n\r\n'))
+    let text = ''
+    socket.setEncoding('utf8').on('data', (c) => { text += c }).on('end', () => resolve(text)).on('error', reject)
+  })
+  t.match(raw, /^HTTP\/1\.1 200/)
+  t.same(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)), { status: 'pass' }, 'no Host names no loopback address: status only')
 })

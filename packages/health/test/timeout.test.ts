@@ -32,3 +32,13 @@ t.test('a check that throws synchronously fails like one that rejects', async (t
   t.match(body.checks['sync:status'][0], { status: 'fail', output: 'boom' })
   t.equal(body.checks['odd:status'][0].status, 'pass')
 })
+
+t.test('a check that throws something other than an Error fails with that as its output', async (t) => {
+  const app = Fastify()
+  // eslint-disable-next-line no-throw-literal -- what a careless check does
+  await app.register(corralHealth, { checks: { careless: () => { throw 'no route to db' } } })
+  t.teardown(() => app.close())
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 503)
+  t.match(res.json().checks['careless:status'][0], { status: 'fail', output: 'no route to db' })
+})
