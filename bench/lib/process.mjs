@@ -1,10 +1,10 @@
 // Starting and stopping the servers under test.
 import { spawn } from 'node:child_process'
 import http from 'node:http'
-import { sleep } from '../../test/helpers/index.js'
+import { sleep } from '@corral/test-helpers'
 
 // one freePort and one sleep for the tests and the benchmarks
-export { freePort, sleep } from '../../test/helpers/index.js'
+export { freePort, sleep } from '@corral/test-helpers'
 
 function ping (port, path) {
   return new Promise((resolve) => {

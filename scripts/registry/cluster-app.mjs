@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, waitFor } from '../../test/helpers/index.js'
+import { freePort, waitFor } from '@corral/test-helpers'
 import { exitedEarly, killGroup, track } from './process.mjs'
 
 const START_MS = 60_000

@@ -1,4 +1,4 @@
-// Process helpers for the registry check (ports and polling come from test/helpers).
+// Process helpers for the registry check (ports and polling come from @corral/test-helpers).
 import { spawn } from 'node:child_process'
 
 /** Rejects once `child` exits: raced against waits that only make sense while it runs. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { freePort, waitFor } from '../../test/helpers/index.js'
+import { freePort, waitFor } from '@corral/test-helpers'
 import { exitedEarly, track } from './process.mjs'
 
 const require = createRequire(import.meta.url)

@@ -1,6 +1,6 @@
 // After a failover: does pub/sub deliver again, and does "log out
 // everywhere" still reach every session of a user, whatever their slots?
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { login } from './traffic.mjs'
 
 const json = { 'content-type': 'application/json' }

@@ -1,7 +1,7 @@
 // The frame of a Redis failover scenario: hosts of the example app on a
 // Redis topology behind nginx, session load, then, once the failovers are
 // over, the figures and the assertions every topology shares.
-import { waitFor } from '../../../test/helpers/index.js'
+import { waitFor } from '@corral/test-helpers'
 import { logoutEverywhere, outside, pubsubDelivers } from './checks.mjs'
 import { startHosts } from './hosts.mjs'
 import { startNginx } from './nginx.mjs'

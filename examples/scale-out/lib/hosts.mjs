@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, waitFor } from '../../../test/helpers/index.js'
+import { freePort, waitFor } from '@corral/test-helpers'
 
 const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'dist', 'server.js')
 

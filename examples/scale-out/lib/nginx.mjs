@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, waitFor } from '../../../test/helpers/index.js'
+import { freePort, waitFor } from '@corral/test-helpers'
 
 export const SHIPPED_CONF = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'nginx', 'nginx.conf')
 

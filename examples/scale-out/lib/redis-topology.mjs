@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { freePort, waitFor } from '../../../test/helpers/index.js'
+import { freePort, waitFor } from '@corral/test-helpers'
 
 const run = promisify(execFile)
 const live = new Set()

@@ -50,8 +50,6 @@ export class CheckRunner {
     return this.checks.delete(name)
   }
 
-  get size (): number { return this.checks.size }
-
   run (): Promise<RunResult> {
     if (this.last !== undefined && Date.now() - this.last.at < this.checkInterval) return Promise.resolve(this.last)
     this.inFlight ??= this.runAll().finally(() => { this.inFlight = undefined })

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-import { freePort, request, sleep, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const docs = path.join(here, '..', 'docs')

@@ -28,10 +28,16 @@ export function isSentinel (client: object): client is SentinelClient {
 export async function clusterRoundTrip (client: ClusterClient): Promise<void> {
   const info = await client.cluster('INFO')
   const state = /^cluster_state:(\w+)/m.exec(info)?.[1]
+  // every Redis answers CLUSTER INFO with a cluster_state line: 'unknown' guards a server that does not
+  /* c8 ignore next */
   if (state !== 'ok') throw new Error(`cluster_state:${state ?? 'unknown'}`)
   const masters = client.nodes('master')
+  // ioredis knows the masters once CLUSTER INFO has answered: an empty list guards a client that does not
+  /* c8 ignore next */
   if (masters.length === 0) throw new Error('no master known')
   const answers = await Promise.allSettled(masters.map(async (node) => await node.ping()))
+  // ioredis gives every node its host and port: the fallbacks only keep the message a string
+  /* c8 ignore next */
   const down = masters.filter((_node, i) => answers[i].status === 'rejected').map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`)
   if (down.length > 0) throw new Error(`master ${down.join(', ')} does not answer`)
 }

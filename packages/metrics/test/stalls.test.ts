@@ -1,0 +1,32 @@
+import { test } from 'tap'
+import { sleep, waitFor } from '@corral/test-helpers'
+import { sample, startCluster } from './fixtures/cluster.js'
+
+test('an event-loop stall shows in the next scrape however long after it ended, and a blocked worker shows while blocked', async (t) => {
+  const { get, admin, scrape } = await startCluster(t)
+  await scrape()
+  const { body } = await get('/block?ms=1500')
+  const slot = (await admin('/workers')).body.workers.find((w) => w.pid === body.pid).slot
+  const worker = String(slot)
+
+  // while it is blocked: its last push grows old, in /metrics and in /workers
+  await sleep(1100)
+  const during = await scrape()
+  t.ok(sample(during, 'corral_worker_last_push_age_seconds', { worker }) >= 0.7, `the blocked worker's last push is ${sample(during, 'corral_worker_last_push_age_seconds', { worker })} s old`)
+  const view = (await admin('/workers')).body
+  t.ok(view.workers.find((w) => w.pid === body.pid).lastPush >= 700, 'and /workers says so')
+
+  // dozens of pushes after the stall, one scrape: the stall is in it
+  await waitFor(async () => (await admin('/workers')).body.workers.find((w) => w.pid === body.pid).lastPush < 500, { message: 'the worker pushing again' })
+  await sleep(3000)
+  const after = await scrape()
+  const lag = sample(after, 'nodejs_eventloop_lag_max_seconds', { worker })
+  t.ok(lag >= 1.3, `the longest delay since the previous scrape is the stall (${lag} s)`)
+  const stalled = sample(after, 'nodejs_eventloop_stalled_seconds_total')
+  t.ok(stalled >= 1.3, `stalled seconds counted (${stalled} s)`)
+  t.ok(sample(after, 'nodejs_eventloop_stalls_total') >= 1, 'one stall at least')
+
+  const next = await scrape()
+  t.ok(sample(next, 'nodejs_eventloop_lag_max_seconds', { worker }) < 1, 'the scrape after starts over')
+  t.ok(sample(next, 'nodejs_eventloop_stalled_seconds_total') >= stalled, 'while the stalled time only grows')
+})
