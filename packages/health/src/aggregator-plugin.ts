@@ -1,4 +1,4 @@
-import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { WorkerRecord } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidOptionError } from './errors.js'
@@ -19,11 +19,12 @@ interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
  * The primary's view of the machine: each worker's last readiness report
  * (pushed over the IPC bus) and the supervisor's state, at `GET /health` on
  * the admin server; 503 when no worker is ready, warn while a slot is short
- * of a ready worker or backing off after crashes.
+ * of a ready worker or backing off after crashes. The primary loads it on
+ * cluster-boot's admin instance (`@corral/health/primary`) when a worker
+ * registers the health plugin; `boot({ primary })` may register it by hand.
  */
 async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
-  if (supervisor === undefined) throw new InvalidOptionError('admin', "healthAggregator belongs on cluster-boot's admin instance, in boot({ primary })")
+  const supervisor = admin.supervisor
   const path = options.path ?? '/health'
   const staleAfter = options.staleAfter ?? 10_000
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('path', 'expected a path starting with /')
@@ -81,5 +82,7 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
 
 export const healthAggregator = fp(healthAggregatorPlugin, {
   name: '@corral/health-aggregator',
-  fastify: '5.x'
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
 })

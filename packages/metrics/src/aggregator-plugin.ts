@@ -1,10 +1,9 @@
-import type { Supervisor, WorkerRecord } from '@corral/cluster-boot'
+import type { WorkerRecord } from '@corral/cluster-boot'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Registry } from 'prom-client'
 import { MetricsAggregator, type DropReason, type WorkerRef } from './aggregator.js'
 import { dashboardPage } from './dashboard.js'
-import { NoSupervisorError } from './errors.js'
 import { negotiate, render, type ContentType, type MetricJSON } from './exposition.js'
 import { resolveAggregatorOptions, type AggregatorOptions } from './options.js'
 import { processMetrics } from './process-metrics.js'
@@ -56,13 +55,13 @@ function withPrimary (merged: MetricJSON[], own: MetricJSON[]): MetricJSON[] {
 
 /**
  * The primary's side: keeps the latest snapshot each worker pushes and
- * answers scrapes from them, so a scrape never waits on a worker. Register it
- * on cluster-boot's admin instance, in `boot({ primary })`.
+ * answers scrapes from them, so a scrape never waits on a worker. The primary
+ * loads it on cluster-boot's admin instance (`@corral/metrics/primary`) when a
+ * worker registers the metrics plugin; `boot({ primary })` may register it by hand.
  */
 async function metricsAggregatorPlugin (admin: FastifyInstance, options: AggregatorOptions): Promise<void> {
   const opts = resolveAggregatorOptions(options)
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
-  if (supervisor === undefined) throw new NoSupervisorError()
+  const supervisor = admin.supervisor
 
   const warned = new WeakSet<WorkerRef>()
   const aggregator = new MetricsAggregator({
@@ -127,5 +126,10 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   }
 }
 
-export const metricsAggregator = fp(metricsAggregatorPlugin, { name: '@corral/metrics-aggregator', fastify: '5.x' })
+export const metricsAggregator = fp(metricsAggregatorPlugin, {
+  name: '@corral/metrics-aggregator',
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
+})
 export default metricsAggregator

@@ -81,8 +81,8 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     try {
       await sessions.ping()
     } catch (err) {
-      throw new InvalidOptionError('redis', 'not set, and the cluster-boot primary does not host the embedded store: ' +
-        `register redisSessionPrimary on the admin instance in boot({ primary }), or pass redis (${(err as Error).message})`)
+      throw new InvalidOptionError('redis', 'not set, and the cluster-boot primary does not host the embedded store ' +
+        `(the primary's log says why), or pass redis (${(err as Error).message})`)
     }
     const bus = opts.bus ? primaryPubSub(worker.bus, log) : undefined
     return {
@@ -123,6 +123,8 @@ const DESCRIPTION: Record<StoreKind, string> = {
  */
 async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessionOptions): Promise<void> {
   const opts = resolveOptions(options)
+  // no Redis: in a cluster-boot worker the embedded store lives in the primary, which loads it when asked
+  if (opts.redis === undefined) await workerContext()?.usePrimary(new URL('./primary.js', import.meta.url), options.primary)
   const backends = await backendsFor(fastify, opts)
   fastify.log.info({ store: backends.kind }, DESCRIPTION[backends.kind])
 

@@ -1,8 +1,6 @@
-import type { Supervisor } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hostCache } from './cache/index.js'
-import { InvalidOptionError } from './errors.js'
 import { positiveInteger, resolveCacheOptions, type PrimaryHostOptions } from './options.js'
 import { hostPubSub } from './pubsub/index.js'
 import { hostSessions } from './session/host.js'
@@ -23,19 +21,15 @@ declare module 'fastify' {
 
 /**
  * The primary's side of the embedded store: sessions, cache and pub/sub for
- * every worker of the machine, over the IPC bus. Register it on cluster-boot's
- * admin instance in `boot({ primary })`; workers whose plugin has no `redis`
- * use it.
+ * every worker of the machine, over the IPC bus. The primary loads it on
+ * cluster-boot's admin instance (`@corral/redis-session/primary`) when a
+ * worker's plugin has no `redis`; `boot({ primary })` may register it by hand.
  */
 async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: PrimaryHostOptions): Promise<void> {
-  const supervisor = (admin as FastifyInstance & { supervisor?: Supervisor }).supervisor
-  if (supervisor === undefined) {
-    throw new InvalidOptionError('admin', "redisSessionPrimary belongs on cluster-boot's admin instance, in boot({ primary })")
-  }
   const maxSessions = positiveInteger('maxSessions', options.maxSessions, 100_000)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES)
   const cacheOptions = resolveCacheOptions(options.cache)
-  const bus = supervisor.bus
+  const bus = admin.supervisor.bus
   const sessions = new MemorySessionBackend({ maxSessions, maxBytes, log: admin.log })
   const stopSessions = hostSessions(bus, sessions)
   const cache = hostCache(bus, cacheOptions, admin.log)
@@ -50,5 +44,8 @@ async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: Prima
 
 export const redisSessionPrimary = fp(redisSessionPrimaryPlugin, {
   name: '@corral/redis-session-primary',
-  fastify: '5.x'
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
 })
+export default redisSessionPrimary
