@@ -5,6 +5,7 @@ import net from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort () {
@@ -168,3 +169,49 @@ export function request (url, { method = 'GET', headers = {}, body } = {}) {
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** The `corral` CLI of this checkout. */
+export const corralCli = fileURLToPath(new URL('../../packages/cluster-boot/bin/corral.js', import.meta.url))
+
+/**
+ * A cluster app started the two ways a user starts one, with 2 workers on
+ * free ports: `how: 'boot'` runs `bootFile` (it reads PORT and ADMIN_PORT),
+ * `how: 'cli'` runs `corral start appFile` (a module whose default export
+ * builds the app). Resolves once every worker is ready.
+ */
+export async function startApp (t, how, { bootFile, appFile, env = {} }) {
+  const port = await freePort()
+  const adminPort = await freePort()
+  const proc = how === 'boot'
+    ? spawnNode(bootFile, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), ...env } })
+    : spawnNode(corralCli, { args: ['start', appFile, '-i', '2', '-p', String(port), '--admin-port', String(adminPort)], env })
+  t.teardown(() => proc.stop())
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 30_000)
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    get: (p, init) => request(`http://127.0.0.1:${port}${p}`, init),
+    admin: (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  }
+}
+
+/**
+ * Logs in (POST /login { user: 'alice' }), then calls GET /me with the session
+ * cookie on fresh connections until both workers of a 2-worker app answered;
+ * asserts each saw every write. Resolves with the cookie.
+ */
+export async function visitBothWorkers (t, url) {
+  const login = await request(`${url}/login`, { method: 'POST', body: { user: 'alice' } })
+  t.equal(login.status, 200)
+  const cookie = [].concat(login.headers['set-cookie'] ?? [])[0]?.split(';')[0]
+  const slots = new Set()
+  const visits = []
+  for (let i = 0; i < 12; i++) {
+    const res = await request(`${url}/me`, { headers: { cookie } })
+    slots.add(res.body.slot)
+    visits.push(res.body.visits)
+  }
+  t.same([...slots].sort(), [0, 1], 'both workers served the session')
+  t.same(visits, Array.from({ length: 12 }, (_, i) => i + 1), 'every worker saw every write')
+  return cookie
+}

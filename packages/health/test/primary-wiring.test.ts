@@ -1,28 +1,17 @@
 // With no code in the primary, the worker plugin asks the cluster-boot primary
 // for the machine's view: /health on the admin server, under boot() and `corral start`.
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { test, type Test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, spawnNode, startApp, waitFor } from '../../../test/helpers/index.js'
 
 interface Line { msg?: string, level?: number, [key: string]: unknown }
-type Proc = ReturnType<typeof spawnNode>
+type Admin = Awaited<ReturnType<typeof startApp>>['admin']
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
-const cli = createRequire(import.meta.url).resolve('@corral/cluster-boot/package.json').replace(/package\.json$/, 'bin/corral.js')
+const start = (t: Test, how: 'boot' | 'cli', env: Record<string, string> = {}): ReturnType<typeof startApp> =>
+  startApp(t, how, { bootFile: fixture('wired-boot.mjs'), appFile: fixture('wired-app.mjs'), env })
 
-async function start (t: Test, how: 'boot' | 'cli', env: Record<string, string> = {}): Promise<{ proc: Proc, admin: (p: string) => ReturnType<typeof request> }> {
-  const port = await freePort()
-  const adminPort = await freePort()
-  const proc = how === 'boot'
-    ? spawnNode(fixture('wired-boot.mjs'), { env: { PORT: String(port), ADMIN_PORT: String(adminPort), ...env } })
-    : spawnNode(cli, { args: ['start', fixture('wired-app.mjs'), '-i', '2', '-p', String(port), '--admin-port', String(adminPort)], env })
-  t.teardown(() => proc.stop())
-  await proc.waitForLine((l: Line) => l.msg === 'all workers ready', 20_000)
-  return { proc, admin: (p) => request(`http://127.0.0.1:${adminPort}${p}`) }
-}
-
-async function machineReady (t: Test, admin: (p: string) => ReturnType<typeof request>, path = '/health'): Promise<void> {
+async function machineReady (t: Test, admin: Admin, path = '/health'): Promise<void> {
   const res = await waitFor(async () => {
     const r = await admin(path)
     return r.status === 200 && r.body.workers?.filter((w: { ready: boolean }) => w.ready).length === 2 ? r : null

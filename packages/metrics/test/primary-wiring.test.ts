@@ -1,32 +1,16 @@
 // With no code in the primary, the worker plugin asks the cluster-boot primary
 // for the aggregator: /metrics, /workers and /dashboard on the admin server,
 // under boot() and `corral start`.
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { test, type Test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, spawnNode, startApp, waitFor } from '../../../test/helpers/index.js'
 
-interface Line { msg?: string, [key: string]: unknown }
-type Proc = ReturnType<typeof spawnNode>
-interface Started { proc: Proc, get: (p: string) => ReturnType<typeof request>, admin: (p: string) => ReturnType<typeof request> }
+interface Line { msg?: string, level?: number, [key: string]: unknown }
+type Started = Awaited<ReturnType<typeof startApp>>
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
-const cli = createRequire(import.meta.url).resolve('@corral/cluster-boot/package.json').replace(/package\.json$/, 'bin/corral.js')
-
-async function start (t: Test, how: 'boot' | 'cli', env: Record<string, string> = {}): Promise<Started> {
-  const port = await freePort()
-  const adminPort = await freePort()
-  const proc = how === 'boot'
-    ? spawnNode(fixture('wired-boot.mjs'), { env: { PORT: String(port), ADMIN_PORT: String(adminPort), ...env } })
-    : spawnNode(cli, { args: ['start', fixture('wired-app.mjs'), '-i', '2', '-p', String(port), '--admin-port', String(adminPort)], env })
-  t.teardown(() => proc.stop())
-  await proc.waitForLine((l: Line) => l.msg === 'all workers ready', 20_000)
-  return {
-    proc,
-    get: (p) => request(`http://127.0.0.1:${port}${p}`),
-    admin: (p) => request(`http://127.0.0.1:${adminPort}${p}`)
-  }
-}
+const start = (t: Test, how: 'boot' | 'cli', env: Record<string, string> = {}): Promise<Started> =>
+  startApp(t, how, { bootFile: fixture('wired-boot.mjs'), appFile: fixture('wired-app.mjs'), env })
 
 async function servesTheMergedView (t: Test, { proc, get, admin }: Started): Promise<void> {
   t.match(proc.lines.filter((l: Line) => l.msg === 'primary module loaded'), [{ plugin: '@corral/metrics-aggregator', module: /metrics\/dist\/primary\.js$/ }], 'the aggregator, loaded once for 2 workers')
