@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
+import { PRIMARY_SEALED } from './ipc/control.js'
 import { PrimaryModules } from './primary/primary-modules.js'
 import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
@@ -46,10 +47,12 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
     try {
       if (opts.admin === false) {
         await admin.ready()
-        return
+      } else {
+        if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
+        await admin.listen({ port: opts.admin.port, host: opts.admin.host })
       }
-      if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
-      await admin.listen({ port: opts.admin.port, host: opts.admin.host })
+      // workers forked from now on (respawns, reloads) need not ask: no round trip before they listen
+      opts.env[PRIMARY_SEALED] = '1'
     } catch (err) {
       adminFailed = true
       log.fatal({ err, port: opts.admin === false ? undefined : opts.admin.port }, 'admin server could not start: stopping')

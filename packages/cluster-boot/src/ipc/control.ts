@@ -38,6 +38,9 @@ export function isControlMessage (data: unknown): data is ControlMessage {
  */
 export const PRIMARY_MODULES = 'corral.boot.primary'
 
+/** Set in the environment of workers forked once the admin server is up: they skip the `seal` request. */
+export const PRIMARY_SEALED = 'CORRAL_PRIMARY_SEALED'
+
 /** JSON, and only plain JSON: what a primary module's options may be. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 export type JsonObject = { [key: string]: JsonValue }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { processTitle } from '../process-title.js'
 import { drainConnections } from './connection-drain.js'
-import { CONTROL, isControlMessage, jsonOptionsProblem, PRIMARY_MODULES, primaryModuleProblem, type PrimaryModuleReply } from '../ipc/control.js'
+import { CONTROL, isControlMessage, jsonOptionsProblem, PRIMARY_MODULES, PRIMARY_SEALED, primaryModuleProblem, type PrimaryModuleReply } from '../ipc/control.js'
 import { AppNotFastifyError, InvalidPrimaryModuleError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import type { ResolvedOptions } from '../options.js'
@@ -53,6 +53,7 @@ class WorkerRuntime implements WorkerContext {
    */
   async sealPrimary (): Promise<void> {
     await Promise.all(this.primaryModules.values())
+    if (process.env[PRIMARY_SEALED] === '1') return
     await this.bus.request(PRIMARY_MODULES, { op: 'seal' }, { timeout: this.replyTimeout })
       .catch((err: unknown) => { this.log.warn({ err }, 'the primary did not confirm its admin server is up') })
   }
