@@ -18,3 +18,6 @@ export async function buildApp (worker?: WorkerContext): Promise<FastifyInstance
   await app.register(heavyRoutes)
   return app
 }
+
+// `corral start dist/app.js` builds each worker with it, as boot() in server.ts does
+export default buildApp

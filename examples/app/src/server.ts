@@ -1,9 +1,8 @@
 import { boot, type Scheduling } from '@corral/cluster-boot'
 import { buildApp } from './app.js'
-import { healthPrimary } from './features/health.js'
-import { metricsPrimary } from './features/metrics.js'
-import { sessionsPrimary } from './features/sessions.js'
 
+// the primary side of metrics, health and sessions loads by itself (the workers ask for it):
+// `primary` is only for admin routes of your own
 await boot({
   app: buildApp,
   workers: process.env.WORKERS ?? 2,
@@ -12,8 +11,6 @@ await boot({
   // 'sticky' keeps each client on one worker (in-memory state per client); unset: cluster-boot's default
   scheduling: (process.env.SCHEDULING || undefined) as Scheduling | undefined,
   primary: async (admin) => {
-    await metricsPrimary(admin)
-    await healthPrimary(admin)
-    await sessionsPrimary(admin)
+    admin.get('/about', async () => ({ app: 'corral example', primaryPid: process.pid, workers: admin.supervisor.workers().length }))
   }
 })

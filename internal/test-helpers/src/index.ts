@@ -5,6 +5,14 @@ import net, { type AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** What these helpers use of a tap test. */
+export interface Tap {
+  teardown: (fn: () => unknown) => void
+  equal: (found: unknown, wanted: unknown, message?: string) => boolean
+  same: (found: unknown, wanted: unknown, message?: string) => boolean
+}
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort (): Promise<number> {
@@ -26,9 +34,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * CORRAL_DEP_OPTION) emitted while the test runs; `settled()` resolves with
  * them once the warnings emitted so far have been delivered.
  */
-export function deprecationWarnings (t) {
-  const messages = []
-  const onWarning = (w) => { if (w.code === 'CORRAL_DEP_OPTION') messages.push(w.message) }
+export function deprecationWarnings (t: Tap): { settled: () => Promise<string[]> } {
+  const messages: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => { if (w.code === 'CORRAL_DEP_OPTION') messages.push(w.message) }
   process.on('warning', onWarning)
   t.teardown(() => process.off('warning', onWarning))
   // process.emitWarning delivers on the next tick
@@ -53,7 +61,7 @@ export interface WaitForOptions {
 /** what a truthy check lets through */
 export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
 
-export async function waitFor<T> (fn: () => T | Promise<T>, { timeout = 10_000, interval = 50, message = 'condition' }: WaitForOptions = {}): Promise<Truthy<T>> {
+export async function waitFor<T> (fn: () => T | Promise<T>, { timeout = 30_000, interval = 50, message = 'condition' }: WaitForOptions = {}): Promise<Truthy<T>> {
   const deadline = Date.now() + timeout
   let last: Error | undefined
   while (Date.now() < deadline) {
@@ -250,3 +258,57 @@ export function request (url: string, { method = 'GET', headers = {}, body }: Re
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** The `corral` CLI of this checkout. */
+export const corralCli = fileURLToPath(new URL('../../../packages/cluster-boot/bin/corral.js', import.meta.url))
+
+export interface StartedApp {
+  proc: SpawnedNode
+  url: string
+  get: (path: string, init?: RequestOptions) => Promise<Response>
+  admin: (path: string, init?: RequestOptions) => Promise<Response>
+}
+
+/**
+ * A cluster app started the two ways a user starts one, with 2 workers on
+ * free ports: `how: 'boot'` runs `bootFile` (it reads PORT and ADMIN_PORT),
+ * `how: 'cli'` runs `corral start appFile` (a module whose default export
+ * builds the app). Resolves once every worker is ready.
+ */
+export async function startApp (t: Tap, how: 'boot' | 'cli', { bootFile, appFile, env = {} }: { bootFile?: string, appFile?: string, env?: Record<string, string> }): Promise<StartedApp> {
+  const port = await freePort()
+  const adminPort = await freePort()
+  const proc = how === 'boot'
+    ? spawnNode(bootFile as string, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), ...env } })
+    : spawnNode(corralCli, { args: ['start', appFile as string, '-i', '2', '-p', String(port), '--admin-port', String(adminPort)], env })
+  t.teardown(() => proc.stop())
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 30_000)
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    get: (p, init) => request(`http://127.0.0.1:${port}${p}`, init),
+    admin: (p, init) => request(`http://127.0.0.1:${adminPort}${p}`, init)
+  }
+}
+
+/**
+ * Logs in (POST /login { user: 'alice' }), then calls GET /me with the session
+ * cookie on fresh connections until both workers of a 2-worker app answered
+ * (the OS spreads new connections at random under 'reuseport': at least 12
+ * visits, at most 60); asserts each saw every write. Resolves with the cookie.
+ */
+export async function visitBothWorkers (t: Tap, url: string): Promise<string> {
+  const login = await request(`${url}/login`, { method: 'POST', body: { user: 'alice' } })
+  t.equal(login.status, 200)
+  const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? ''
+  const slots = new Set<number>()
+  const visits: number[] = []
+  for (let i = 0; i < 60 && (i < 12 || slots.size < 2); i++) {
+    const res = await request(`${url}/me`, { headers: { cookie } })
+    slots.add(res.body.slot)
+    visits.push(res.body.visits)
+  }
+  t.same([...slots].sort(), [0, 1], 'both workers served the session')
+  t.same(visits, Array.from({ length: visits.length }, (_, i) => i + 1), 'every worker saw every write')
+  return cookie
+}

@@ -2,6 +2,8 @@ import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
+import { PRIMARY_SEALED } from './ipc/control.js'
+import { PrimaryModules } from './primary/primary-modules.js'
 import { createLogger } from './logger.js'
 import { resolveOptions, type BootOptions, type Scheduling, type SchedulingOption } from './options.js'
 import { StickyBalancer } from './primary/sticky-balancer.js'
@@ -62,12 +64,28 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   // sticky: the primary accepts and routes every connection itself; the workers listen on nothing public
   const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log) : undefined
   const admin = createAdmin(supervisor, log, opts.admin)
-  if (opts.primary !== undefined) await opts.primary(admin)
-  if (opts.admin !== false) {
-    if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
-    await admin.listen({ port: opts.admin.port, host: opts.admin.host })
-  } else {
-    await admin.ready()
+  let adminFailed = false
+  // the admin server readies once the first worker's primary modules are in (Fastify adds no route after ready)
+  const modules = new PrimaryModules(admin, supervisor, log, async () => {
+    try {
+      if (opts.admin === false) {
+        await admin.ready()
+      } else {
+        if (!isLoopback(opts.admin.host)) log.warn({ host: opts.admin.host }, 'admin server listens beyond loopback: every request must carry admin.token')
+        await admin.listen({ port: opts.admin.port, host: opts.admin.host })
+      }
+      // workers forked from now on (respawns, reloads) need not ask: no round trip before they listen
+      opts.env[PRIMARY_SEALED] = '1'
+    } catch (err) {
+      adminFailed = true
+      log.fatal({ err, port: opts.admin === false ? undefined : opts.admin.port }, 'admin server could not start: stopping')
+      supervisor.stop('admin server could not start').catch(() => {})
+    }
+  })
+  if (opts.primary !== undefined) {
+    await opts.primary(admin)
+    // loaded now, so a worker asking for a module registered here by hand finds it (hasPlugin)
+    await admin.after()
   }
 
   let signals = 0
@@ -95,10 +113,10 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   })
   supervisor.once('stopped', () => {
     balancer?.close()
-    const code = supervisor.crashLoop || supervisor.startupError !== undefined || failed || signals > 1 ? 1 : 0
+    const code = supervisor.crashLoop || supervisor.startupError !== undefined || adminFailed || failed || signals > 1 ? 1 : 0
     // set first: with no admin server listening, the loop may empty before close settles
     process.exitCode = code
-    admin.close().finally(() => process.exit(code))
+    modules.settled().then(() => admin.close()).finally(() => process.exit(code))
   })
 
   log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')
@@ -113,6 +131,8 @@ export async function boot (options: BootOptions): Promise<BootResult> {
     }
   }
   await supervisor.start()
+  // no worker got as far as ready (they are being respawned): the admin server still serves /supervisor
+  if (!supervisor.stopping) await modules.seal('start-up done')
   const ready = supervisor.workers().filter((w) => w.state === 'ready').length
   if (ready === opts.workers) log.info({ workers: opts.workers, port: opts.port, host: opts.host }, 'all workers ready')
   else if (!supervisor.stopping) log.warn({ workers: opts.workers, ready }, 'started; some workers are still being respawned')

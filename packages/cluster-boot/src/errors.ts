@@ -88,3 +88,11 @@ export const TypeScriptUnavailableError = createError(
   '%s is TypeScript: Node %s cannot strip types (Node >= 22.6 can) and tsx is not installed: install it next to the app (npm i -D tsx) or start the compiled .js',
   500
 )
+
+/** `worker.usePrimary()` was given a module or options the primary would refuse. */
+export const InvalidPrimaryModuleError = createError(
+  'CORRAL_INVALID_PRIMARY_MODULE',
+  'worker.usePrimary(%s): %s',
+  500,
+  TypeError
+)

@@ -21,7 +21,7 @@ export interface StickyOptions {
 /** Builds the app in each worker. May be async; gets the worker it runs in. */
 export type AppFactory = (worker: WorkerContext) => FastifyInstance | Promise<FastifyInstance>
 
-/** Runs once in the primary before any worker is forked: register primary-side plugins on `admin`. */
+/** Runs once in the primary before any worker is forked: admin routes and plugins of your own on `admin` (packages' primary sides load by themselves, `worker.usePrimary`). */
 export type PrimarySetup = (admin: FastifyInstance) => void | Promise<void>
 
 export interface AdminOptions {
@@ -85,7 +85,7 @@ export interface BootOptions {
   logger?: Logger | LoggerOptions | false
   /** the primary's admin HTTP server; off unless given */
   admin?: AdminOptions | false
-  /** primary-side setup: register plugins (metrics aggregator, session host, ...) on the admin instance */
+  /** primary-side setup: routes and plugins of your own on the admin instance (the metrics aggregator, health view and session host load by themselves) */
   primary?: PrimarySetup
   /** environment for the workers, on top of the primary's own */
   env?: Record<string, string>

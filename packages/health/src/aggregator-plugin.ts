@@ -13,11 +13,15 @@ interface WorkerHealth extends ReadinessReport { slot: number, pid: number }
  * The primary's view of the machine: each worker's last readiness report
  * (pushed over the IPC bus) and the supervisor's state, at `GET /health` on
  * the admin server; 503 when no worker is ready, warn while a slot is short
- * of a ready worker or backing off after crashes.
+ * of a ready worker or backing off after crashes. The primary loads it on
+ * cluster-boot's admin instance (`@corral/health/primary`) when a worker
+ * registers the health plugin; `boot({ primary })` may register it by hand.
  */
 async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAggregatorOptions): Promise<void> {
   const supervisor = admin.supervisor
-  if (supervisor === undefined) throw new InvalidOptionError('admin', "cluster-boot's admin instance: register healthAggregator in boot({ primary })", 'an instance without fastify.supervisor')
+  // fastify-plugin refuses an instance without it (decorators, below): this only narrows the type
+  /* c8 ignore next */
+  if (supervisor === undefined) throw new TypeError('@corral/health: fastify.supervisor is missing')
   const { path, staleAfter, retryAfter } = resolveAggregatorOptions(options)
 
   const latest = new Map<WorkerInfo, WorkerHealth>()
@@ -72,5 +76,7 @@ async function healthAggregatorPlugin (admin: FastifyInstance, options: HealthAg
 
 export const healthAggregator = fp(healthAggregatorPlugin, {
   name: '@corral/health-aggregator',
-  fastify: '5.x'
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
 })

@@ -1,5 +1,6 @@
 import { isLoopback } from '@corral/cluster-boot'
 import type { FastifyRequest } from 'fastify'
+import type { HealthAggregatorOptions } from './aggregator-plugin.js'
 import type { CheckDefinition, CheckFn } from './check.js'
 import { optionChecks, type OptionChecks } from '@corral/cluster-boot/options'
 import { InvalidOptionError } from './errors.js'
@@ -29,6 +30,8 @@ export interface HealthOptions {
   logProbes?: boolean
   /** ms between readiness reports to the cluster-boot primary (default 2000) */
   reportInterval?: number
+  /** in a cluster-boot worker: options of the primary side (the machine's `/health` on the admin server), which the primary loads when a worker asks; false: do not ask (default {}) */
+  primary?: HealthAggregatorOptions | false
 }
 
 export interface ResolvedOptions {

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { CheckFn, CheckOptions } from './check.js'
 import { CheckRunner, type RunResult, type Status } from './check-runner.js'
 import { checkDefinition, checkName, resolveOptions, type HealthOptions } from './options.js'
+import { InvalidOptionError } from './errors.js'
 import { healthBody, MEDIA_TYPE, verdict } from './report.js'
 import { HEALTH_NAMESPACE, type ReadinessReport } from './readiness-report.js'
 
@@ -78,6 +79,12 @@ async function healthPlugin (fastify: FastifyInstance, options: HealthOptions): 
   // a plain close: readiness fails with everything else (Fastify answers 503 once closing)
   fastify.addHook('preClose', async () => { draining = true })
   if (worker !== null) {
+    if (options.primary !== false) {
+      const primary = options.primary ?? {}
+      if (primary === null || typeof primary !== 'object' || Array.isArray(primary)) throw new InvalidOptionError('primary', 'expected an object of aggregator options or false')
+      // the machine's view (/health on the admin server): the primary loads it before this worker counts as ready
+      await worker.usePrimary(new URL('./primary.js', import.meta.url), primary)
+    }
     // under cluster-boot the listener still serves while this waits: the balancer notices first
     worker.onDrain(startDraining)
     worker.addReadinessCheck(async () => (await check()).ready)

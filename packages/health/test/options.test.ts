@@ -37,10 +37,10 @@ t.test('a bad option fails at start-up, naming it', async (t) => {
   }
 })
 
-t.test('healthAggregator belongs on the cluster-boot admin instance', async (t) => {
+t.test('healthAggregator belongs on the cluster-boot admin instance (the one with `supervisor`)', async (t) => {
   const app = Fastify()
   app.register(healthAggregator)
-  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: /admin/ })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'FST_ERR_PLUGIN_NOT_PRESENT_IN_INSTANCE', message: /'supervisor' required by '@corral\/health-aggregator'/ })
 })
 
 t.test('options that are not an object fail at start-up', async (t) => {

@@ -10,10 +10,3 @@ export const MetricConflictError = createError(
   'A metric named "%s" is already registered as a %s',
   500
 )
-
-/** The aggregator was registered on an instance that is not cluster-boot's admin server. */
-export const NoSupervisorError = createError(
-  'CORRAL_METRICS_NO_SUPERVISOR',
-  'The metrics aggregator needs the cluster-boot admin instance (fastify.supervisor): register it in boot({ primary })',
-  500
-)

@@ -35,6 +35,8 @@ export interface MetricsOptions {
   maxSeries?: number
   /** a prom-client registry to use instead of a new one */
   registry?: Registry
+  /** in a cluster-boot worker: options of the primary side (`/metrics`, `/workers`, `/dashboard` on the admin server), which the primary loads when a worker asks; false: do not ask (default {}) */
+  primary?: AggregatorOptions | false
 }
 
 export interface ResolvedMetricsOptions {

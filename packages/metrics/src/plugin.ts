@@ -9,6 +9,7 @@ import { resolveMetricsOptions, type MetricsOptions } from './options.js'
 import { processMetrics } from './process-metrics.js'
 import { Pusher } from './push.js'
 import { encodeMetrics, type WireSnapshot } from './snapshot.js'
+import { InvalidOptionError } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,6 +48,13 @@ async function corralMetricsPlugin (fastify: FastifyInstance, options: MetricsOp
 
   let pusher: Pusher | undefined
   if (worker !== null) {
+    if (options.primary !== false) {
+      const primary = options.primary ?? {}
+      if (primary === null || typeof primary !== 'object' || Array.isArray(primary)) throw new InvalidOptionError('primary', 'an object of aggregator options or false', JSON.stringify(primary))
+      // the primary loads the aggregator before this worker counts as ready
+      const served = await worker.usePrimary(new URL('./primary.js', import.meta.url), primary)
+      if (!served) fastify.log.warn('@corral/metrics: the primary does not aggregate the workers\' metrics (its log says why): no /metrics on the admin server')
+    }
     const pushSeconds = new Histogram({
       name: 'corral_metrics_push_duration_seconds',
       help: 'Time a periodic metrics push took in the worker: collecting, encoding and writing to the IPC channel.',

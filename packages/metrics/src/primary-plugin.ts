@@ -4,7 +4,6 @@ import fp from 'fastify-plugin'
 import { Registry } from 'prom-client'
 import { MetricsAggregator, type DropReason, type WorkerRef } from './metrics-aggregator.js'
 import { dashboardPage } from './dashboard.js'
-import { NoSupervisorError } from './errors.js'
 import { negotiate, render, type ContentType, type MetricJSON } from './exposition.js'
 import { resolveAggregatorOptions, type AggregatorOptions } from './options.js'
 import { processMetrics } from './process-metrics.js'
@@ -56,13 +55,16 @@ function withPrimary (merged: MetricJSON[], own: MetricJSON[]): MetricJSON[] {
 
 /**
  * The primary's side: keeps the latest snapshot each worker pushes and
- * answers scrapes from them, so a scrape never waits on a worker. Register it
- * on cluster-boot's admin instance, in `boot({ primary })`.
+ * answers scrapes from them, so a scrape never waits on a worker. The primary
+ * loads it on cluster-boot's admin instance (`@corral/metrics/primary`) when a
+ * worker registers the metrics plugin; `boot({ primary })` may register it by hand.
  */
 async function metricsAggregatorPlugin (admin: FastifyInstance, options: AggregatorOptions): Promise<void> {
   const opts = resolveAggregatorOptions(options)
   const supervisor = admin.supervisor
-  if (supervisor === undefined) throw new NoSupervisorError()
+  // fastify-plugin refuses an instance without it (decorators, below): this only narrows the type
+  /* c8 ignore next */
+  if (supervisor === undefined) throw new TypeError('@corral/metrics: fastify.supervisor is missing')
 
   const warned = new WeakSet<WorkerRef>()
   const aggregator = new MetricsAggregator({
@@ -127,5 +129,10 @@ async function metricsAggregatorPlugin (admin: FastifyInstance, options: Aggrega
   }
 }
 
-export const metricsAggregator = fp(metricsAggregatorPlugin, { name: '@corral/metrics-aggregator', fastify: '5.x' })
+export const metricsAggregator = fp(metricsAggregatorPlugin, {
+  name: '@corral/metrics-aggregator',
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
+})
 export default metricsAggregator

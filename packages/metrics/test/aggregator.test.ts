@@ -368,12 +368,14 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   ]
   for (const [opts, name] of cases) {
     const admin = Fastify()
+    // options are checked before the supervisor is used
+    admin.decorate('supervisor', {})
     admin.register(metricsAggregator, opts)
     await t.rejects(async () => await admin.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name}"`) }, JSON.stringify(opts))
   }
   const plain = Fastify()
   plain.register(metricsAggregator)
-  await t.rejects(async () => await plain.ready(), { code: 'CORRAL_METRICS_NO_SUPERVISOR' })
+  await t.rejects(async () => await plain.ready(), { code: 'FST_ERR_PLUGIN_NOT_PRESENT_IN_INSTANCE', message: /'supervisor' required by '@corral\/metrics-aggregator'/ })
 })
 
 /**

@@ -23,6 +23,8 @@ export interface RedisSessionOptions {
   secret: string | string[]
   /** ioredis client (Redis or Cluster), URL, options, `{ cluster: { nodes } }` or `{ sentinels, name }`; without it, the embedded store (the cluster-boot primary, or this process) */
   redis?: RedisInput
+  /** in a cluster-boot worker with no `redis`: options of the embedded store the primary hosts, which it loads when a worker asks (default {}) */
+  primary?: PrimaryHostOptions
   /** prefix of every Redis key and channel (default 'corral:') */
   keyPrefix?: string
   /** @deprecated the old name of `keyPrefix` (Fastify reserves `prefix` for route prefixes) */

@@ -80,7 +80,7 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     try {
       await sessions.ping()
     } catch (err) {
-      throw new InvalidOptionError('redis', 'set, or redisSessionPrimary registered on the admin instance in boot({ primary }) to host the embedded store',
+      throw new InvalidOptionError('redis', 'set, or the embedded store hosted by the cluster-boot primary (the primary\'s log says why it is not)',
         `nothing, and the primary does not host the store: ${(err as Error).message}`)
     }
     const bus = opts.bus ? primaryPubSub(worker.bus, log) : undefined
@@ -122,6 +122,8 @@ const DESCRIPTION: Record<StoreKind, string> = {
  */
 async function redisSessionPlugin (fastify: FastifyInstance, options: RedisSessionOptions): Promise<void> {
   const opts = resolveOptions(options)
+  // no Redis: in a cluster-boot worker the embedded store lives in the primary, which loads it when asked
+  if (opts.redis === undefined) await workerContext()?.usePrimary(new URL('./primary.js', import.meta.url), options.primary)
   const backends = await backendsFor(fastify, opts)
   fastify.log.info({ store: backends.kind }, DESCRIPTION[backends.kind])
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hostCache } from './cache/index.js'
-import { InvalidOptionError } from './errors.js'
 import { positiveInteger, resolveCacheOptions, type PrimaryHostOptions } from './options.js'
 import { hostPubSub } from './pubsub/index.js'
 import { hostSessions } from './session/host.js'
@@ -22,15 +21,15 @@ declare module 'fastify' {
 
 /**
  * The primary's side of the embedded store: sessions, cache and pub/sub for
- * every worker of the machine, over the IPC bus. Register it on cluster-boot's
- * admin instance in `boot({ primary })`; workers whose plugin has no `redis`
- * use it.
+ * every worker of the machine, over the IPC bus. The primary loads it on
+ * cluster-boot's admin instance (`@corral/redis-session/primary`) when a
+ * worker's plugin has no `redis`; `boot({ primary })` may register it by hand.
  */
 async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: PrimaryHostOptions): Promise<void> {
   const supervisor = admin.supervisor
-  if (supervisor === undefined) {
-    throw new InvalidOptionError('admin', "cluster-boot's admin instance: register redisSessionPrimary in boot({ primary })", 'an instance without fastify.supervisor')
-  }
+  // fastify-plugin refuses an instance without it (decorators, below): this only narrows the type
+  /* c8 ignore next */
+  if (supervisor === undefined) throw new TypeError('@corral/redis-session: fastify.supervisor is missing')
   const maxSessions = positiveInteger('maxSessions', options.maxSessions, 100_000)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, DEFAULT_MAX_SESSION_BYTES)
   const cacheOptions = resolveCacheOptions(options.cache)
@@ -49,5 +48,8 @@ async function redisSessionPrimaryPlugin (admin: FastifyInstance, options: Prima
 
 export const redisSessionPrimary = fp(redisSessionPrimaryPlugin, {
   name: '@corral/redis-session-primary',
-  fastify: '5.x'
+  fastify: '5.x',
+  // cluster-boot's admin instance, and only it, has the supervisor
+  decorators: { fastify: ['supervisor'] }
 })
+export default redisSessionPrimary

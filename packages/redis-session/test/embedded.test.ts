@@ -1,5 +1,5 @@
 import t from 'tap'
-import { REDIS_URL, freePort, request, spawnNode } from '@corral/test-helpers'
+import { REDIS_URL, freePort, request, spawnNode, visitBothWorkers } from '@corral/test-helpers'
 import { buildSessionApp, sessionCookie } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -11,23 +11,6 @@ async function startCluster (t, env = {}) {
   t.teardown(() => proc.stop())
   await proc.waitForLine((l) => l.msg === 'all workers ready')
   return { proc, url: `http://127.0.0.1:${port}` }
-}
-
-/** Logs in, then calls /me on fresh connections until both workers answered. */
-async function visitBothWorkers (t, url) {
-  const login = await request(`${url}/login`, { method: 'POST', body: { user: 'alice' } })
-  t.equal(login.status, 200)
-  const cookie = sessionCookie(login)
-  const slots = new Set()
-  const visits: number[] = []
-  for (let i = 0; i < 12; i++) {
-    const res = await request(`${url}/me`, { headers: { cookie } })
-    slots.add(res.body.slot)
-    visits.push(res.body.visits)
-  }
-  t.same([...slots].sort(), [0, 1], 'both workers served the session')
-  t.same(visits, Array.from({ length: 12 }, (_, i) => i + 1), 'every worker saw every write')
-  return cookie
 }
 
 t.test('without Redis, the workers share sessions kept in the primary', async (t) => {

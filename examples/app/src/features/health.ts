@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { createRedisClient, redisFromEnv } from '@corral/redis-session'
 import pg from 'pg'
-import { corralHealth, eventLoopCheck, healthAggregator, postgresCheck, redisCheck, type CheckDefinition } from '@corral/health'
+import { corralHealth, eventLoopCheck, postgresCheck, redisCheck, type CheckDefinition } from '@corral/health'
 
 const set = (name: string): string | undefined => {
   const value = process.env[name]
@@ -11,7 +11,8 @@ const set = (name: string): string | undefined => {
 /**
  * /health/live, /health/ready and /health, with a Redis check when Redis is
  * configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS, as for sessions) and a Postgres check when DATABASE_URL is set. SHUTDOWN_DELAY (ms)
- * keeps a draining worker serving while the balancer notices.
+ * keeps a draining worker serving while the balancer notices. The primary
+ * loads its side by itself: GET /health on the admin server, the whole machine.
  */
 export async function healthFeature (app: FastifyInstance): Promise<void> {
   const checks: Record<string, CheckDefinition> = {}
@@ -34,9 +35,4 @@ export async function healthFeature (app: FastifyInstance): Promise<void> {
     app.addHook('onClose', async () => { await pool.end() })
   }
   await app.register(corralHealth, { checks, shutdownDelay: Number(set('SHUTDOWN_DELAY') ?? 0) })
-}
-
-/** Primary side: GET /health on the admin server, the whole machine. */
-export async function healthPrimary (admin: FastifyInstance): Promise<void> {
-  await admin.register(healthAggregator)
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify'
-import corralMetrics, { metricsAggregator } from '@corral/metrics'
+import corralMetrics from '@corral/metrics'
 
-/** Per-worker metrics (process, HTTP), pushed to the primary every second. */
+/**
+ * Per-worker metrics (process, HTTP), pushed to the primary every second; the
+ * primary loads its side by itself: GET /metrics (all workers merged),
+ * /workers and /dashboard on the admin server.
+ */
 export async function metricsFeature (app: FastifyInstance): Promise<void> {
   await app.register(corralMetrics)
-}
-
-/** Primary side: GET /metrics (all workers merged), /workers and /dashboard on the admin server. */
-export async function metricsPrimary (admin: FastifyInstance): Promise<void> {
-  await admin.register(metricsAggregator)
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { redisFromEnv, redisSession, redisSessionPrimary } from '@corral/redis-session'
+import { redisFromEnv, redisSession } from '@corral/redis-session'
 import { sessionRoutes } from '../routes/sessions.js'
 
 // only for a laptop: production must bring its own
@@ -15,8 +15,8 @@ function sessionSecret (): string | string[] {
 /**
  * Sessions, cache and pub/sub: on Redis when REDIS_URL (one node),
  * REDIS_CLUSTER_NODES ("h:p,h:p", a Cluster) or REDIS_SENTINELS ("h:p,...")
- * with REDIS_SENTINEL_NAME is set, else embedded in the cluster-boot primary.
- * SESSION_SECRET (comma-separated to rotate).
+ * with REDIS_SENTINEL_NAME is set, else embedded in the cluster-boot primary
+ * (which loads the store by itself). SESSION_SECRET (comma-separated to rotate).
  */
 export async function sessionsFeature (app: FastifyInstance): Promise<void> {
   const redis = redisFromEnv()
@@ -27,9 +27,4 @@ export async function sessionsFeature (app: FastifyInstance): Promise<void> {
     userKey: 'user'
   })
   await app.register(sessionRoutes)
-}
-
-/** Primary side: hosts the embedded store for workers that have no Redis. */
-export async function sessionsPrimary (admin: FastifyInstance): Promise<void> {
-  await admin.register(redisSessionPrimary)
 }

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { processTitle } from '../process-title.js'
 import { drainConnections } from './connection-drain.js'
-import { CONTROL, isControlMessage } from '../ipc/control.js'
-import { AppNotFastifyError } from '../errors.js'
+import { CONTROL, isControlMessage, jsonOptionsProblem, PRIMARY_MODULES, PRIMARY_SEALED, primaryModuleProblem, type PrimaryModuleReply } from '../ipc/control.js'
+import { AppNotFastifyError, InvalidPrimaryModuleError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import type { ResolvedOptions } from '../options.js'
 import { describeStartupFailure } from './startup-failure.js'
@@ -24,9 +24,38 @@ class WorkerRuntime implements WorkerContext {
   readonly bus: WorkerBus
   readonly readinessChecks: ReadinessCheck[] = []
   readonly drainHooks: Array<() => void | Promise<void>> = []
+  /** primary modules asked for, by URL: each is asked once per worker */
+  private readonly primaryModules = new Map<string, Promise<boolean>>()
 
-  constructor (readonly log: Logger) {
+  constructor (readonly log: Logger, private readonly replyTimeout: number) {
     this.bus = new WorkerBus(process, (err, namespace) => log.error({ err, namespace }, 'IPC handler failed'))
+  }
+
+  usePrimary (module: string | URL, options: object = {}): Promise<boolean> {
+    const href = module instanceof URL ? module.href : module
+    const problem = primaryModuleProblem(href) ?? jsonOptionsProblem(options)
+    if (problem !== undefined) return Promise.reject(new InvalidPrimaryModuleError(JSON.stringify(String(href)), problem))
+    let asked = this.primaryModules.get(href)
+    if (asked === undefined) {
+      asked = this.bus.request<PrimaryModuleReply>(PRIMARY_MODULES, { op: 'use', module: href, options }, { timeout: this.replyTimeout })
+        .then((reply) => reply?.loaded === true, (err: unknown) => {
+          this.log.warn({ err, module: href }, 'the primary did not answer about a primary module')
+          return false
+        })
+      this.primaryModules.set(href, asked)
+    }
+    return asked
+  }
+
+  /**
+   * Once the app is built and before it counts as ready: every module this
+   * worker asked for is settled, and the primary has its admin server up.
+   */
+  async sealPrimary (): Promise<void> {
+    await Promise.all(this.primaryModules.values())
+    if (process.env[PRIMARY_SEALED] === '1') return
+    await this.bus.request(PRIMARY_MODULES, { op: 'seal' }, { timeout: this.replyTimeout })
+      .catch((err: unknown) => { this.log.warn({ err }, 'the primary did not confirm its admin server is up') })
   }
 
   addReadinessCheck (check: ReadinessCheck): void {
@@ -68,7 +97,7 @@ function kind (value: unknown): string {
  */
 export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logger, { role: 'worker', slot: Number(process.env.CORRAL_SLOT ?? 0), workerId: cluster.worker?.id, pid: process.pid })
-  const runtime = new WorkerRuntime(log)
+  const runtime = new WorkerRuntime(log, opts.readyTimeout)
   process.title = processTitle('worker', runtime.slot)
   setWorkerContext(runtime)
 
@@ -129,6 +158,9 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
       }
       await new Promise((resolve) => setTimeout(resolve, READINESS_RETRY_MS))
     }
+    if (runtime.draining) return app as FastifyInstance
+    // the admin server readies with the primary modules the first worker asked for, before that worker counts as ready
+    await runtime.sealPrimary()
     if (runtime.draining) return app as FastifyInstance
     const scheduling = process.env.CORRAL_SCHEDULING
     if (scheduling === 'sticky') {

@@ -21,6 +21,17 @@ export interface WorkerContext {
   addReadinessCheck (check: ReadinessCheck): void
   /** runs first when a drain starts, before the listener stops accepting (flush metrics, fail readiness) */
   onDrain (fn: () => void | Promise<void>): void
+  /**
+   * Asks the primary to load a package's primary side: the default export of
+   * `module` (a `file:` URL, e.g. `new URL('./primary.js', import.meta.url)`,
+   * the file its package exports as `./primary`), a fastify-plugin the
+   * primary registers on its admin instance with `options` (plain JSON).
+   * Loaded once, whatever number of workers ask, before the first worker
+   * counts as ready. Resolves true once it is there (or was registered by
+   * hand in `boot({ primary })`), false when the primary refused or could not
+   * load it (its log says why); rejects only on a wrong argument.
+   */
+  usePrimary (module: string | URL, options?: object): Promise<boolean>
 }
 
 declare module 'fastify' {
