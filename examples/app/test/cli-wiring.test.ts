@@ -4,7 +4,7 @@
 // sessions live in the primary, shared by both workers.
 import { fileURLToPath } from 'node:url'
 import { test } from 'tap'
-import { startApp, visitBothWorkers, waitFor } from '../../../test/helpers/index.js'
+import { startApp, visitBothWorkers, waitFor } from '@corral/test-helpers'
 
 interface Line { msg?: string, plugin?: string, [key: string]: unknown }
 

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { test, type Test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 interface Line { msg?: string, level?: number, [key: string]: unknown }

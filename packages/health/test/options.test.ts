@@ -1,6 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import { deprecationWarnings } from '../../../test/helpers/index.js'
+import { deprecationWarnings } from '@corral/test-helpers'
 import { corralHealth, healthAggregator } from '@corral/health'
 
 t.test('a bad option fails at start-up, naming it', async (t) => {

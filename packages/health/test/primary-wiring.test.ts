@@ -2,7 +2,7 @@
 // for the machine's view: /health on the admin server, under boot() and `corral start`.
 import { fileURLToPath } from 'node:url'
 import { test, type Test } from 'tap'
-import { freePort, spawnNode, startApp, waitFor } from '../../../test/helpers/index.js'
+import { freePort, spawnNode, startApp, waitFor } from '@corral/test-helpers'
 
 interface Line { msg?: string, level?: number, [key: string]: unknown }
 type Admin = Awaited<ReturnType<typeof startApp>>['admin']

@@ -3,7 +3,7 @@
 // under boot() and `corral start`.
 import { fileURLToPath } from 'node:url'
 import { test, type Test } from 'tap'
-import { freePort, spawnNode, startApp, waitFor } from '../../../test/helpers/index.js'
+import { freePort, spawnNode, startApp, waitFor } from '@corral/test-helpers'
 
 interface Line { msg?: string, level?: number, [key: string]: unknown }
 type Started = Awaited<ReturnType<typeof startApp>>

@@ -1,6 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import { deprecationWarnings } from '../../../test/helpers/index.js'
+import { deprecationWarnings } from '@corral/test-helpers'
 import { redisSession, redisSessionPrimary } from '@corral/redis-session'
 import { SECRET } from './fixtures/session-app.js'
 

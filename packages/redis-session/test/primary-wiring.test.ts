@@ -2,7 +2,7 @@
 // cluster-boot primary for the embedded store: under boot() and `corral start`.
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { request, startApp, visitBothWorkers } from '../../../test/helpers/index.js'
+import { request, startApp, visitBothWorkers } from '@corral/test-helpers'
 import { sessionCookie } from './fixtures/session-app.js'
 
 interface Line { msg?: string, store?: string, plugin?: string, [key: string]: unknown }
