@@ -92,3 +92,18 @@ export const TypeScriptUnavailableError = createError(
   '%s is TypeScript: Node %s cannot strip types (Node >= 22.6 can) and tsx is not installed: install it next to the app (npm i -D tsx) or start the compiled .js',
   500
 )
+
+/** `scale()` / `corral scale` got a worker count it cannot take. */
+export const ScaleError = createError(
+  'CORRAL_INVALID_SCALE',
+  'Invalid worker count for scale: expected %s, got %s',
+  400,
+  TypeError
+)
+
+/** `scale()` cannot change this app's number of slots now (sticky scheduling, or stopping). */
+export const ScaleRefusedError = createError(
+  'CORRAL_SCALE_REFUSED',
+  'Cannot scale: %s',
+  409
+)

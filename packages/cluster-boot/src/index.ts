@@ -1,6 +1,6 @@
 export { boot, chooseScheduling, reusePortSupported } from './boot.js'
 export { Supervisor } from './primary/supervisor.js'
-export type { ExitInfo, ReloadResult, ReplaceReason, SlotState, SlotStatus, SupervisorState } from './primary/supervisor.js'
+export type { ExitInfo, ReloadResult, ReplaceReason, ScaleResult, SlotState, SlotStatus, SupervisorState } from './primary/supervisor.js'
 export { WorkerRecord } from './primary/worker-record.js'
 export type { WorkerState, WorkerStats } from './primary/worker-record.js'
 export { workerContext } from './worker/worker-context.js'
