@@ -37,9 +37,9 @@ test('list, status, describe, restart and stop drive a running app from a second
     return result.code === 0 && !/-$/m.test(result.stdout) && result
   }, { timeout: 20_000, message: 'a list with memory' })
   const rows = listed.stdout.split('\n')
-  t.match(rows[0], /^NAME\s+SLOT\s+PID\s+STATE\s+UPTIME\s+RESTARTS\s+MEMORY$/)
+  t.match(rows[0], /^NAME\s+SLOT\s+PID\s+STATE\s+UPTIME\s+RESTARTS\s+CPU\s+MEMORY\s+REQ\/S$/)
   t.equal(rows.length, 3, 'a row per worker')
-  for (const [i, row] of rows.slice(1).entries()) t.match(row, new RegExp(`^shop\\s+${i}\\s+(\\d+)\\s+ready\\s+\\d+s\\s+0\\s+[\\d.]+ MB$`))
+  for (const [i, row] of rows.slice(1).entries()) t.match(row, new RegExp(`^shop\\s+${i}\\s+(\\d+)\\s+ready\\s+\\d+s\\s+0\\s+[\\d.]+%\\s+[\\d.]+ MB\\s+[\\d.]+$`))
   t.same(rows.slice(1).map((r) => Number(r.split(/\s+/)[2])).sort(), before, 'the pids that serve')
 
   const status = await corral(['status'], { ADMIN_PORT: String(adminPort) })
@@ -100,10 +100,14 @@ test('control verbs send the admin token from --token or CORRAL_ADMIN_TOKEN', as
 test('an unknown command says so and exits 2', async (t) => {
   const result = await corral(['frobnicate'])
   t.equal(result.code, 2)
-  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop; corral --help)')
-  const noPort = await corral(['list'], { ADMIN_PORT: '' })
-  t.equal(noPort.code, 2, 'a control verb without an admin port is a usage error')
-  t.match(noPort.stderr, 'corral list: give the admin server\'s port with --admin-port <port> or env ADMIN_PORT')
+  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop, scale, monit, startup; corral --help)')
+  const home = t.testdir()
+  const noApp = await corral(['list'], { ADMIN_PORT: '', CORRAL_HOME: home })
+  t.equal(noApp.code, 1, 'no admin port and no app running: nothing to list')
+  t.equal(noApp.stderr, `corral: no app is running (none in ${home}/apps); for an app that boot() starts in code, give --admin-port\n`)
+  const badPort = await corral(['list'], { ADMIN_PORT: 'x' })
+  t.equal(badPort.code, 2, 'an admin port that is not a number is a usage error')
+  t.match(badPort.stderr, 'corral list: --admin-port (or env ADMIN_PORT) must be a port number (got "x")')
 })
 
 test('the first lines at start give the app URL, the admin URL and the primary pid; --name titles the processes', async (t) => {

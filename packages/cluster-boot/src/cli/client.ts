@@ -41,8 +41,10 @@ export function resolveTargets (verb: string, select: Selection, several: boolea
   const names = (list: typeof apps): string => [...new Set(list.map((a) => a.name))].join(', ')
   const chosen = select.name === undefined ? apps : apps.filter((a) => a.name === select.name)
   if (chosen.length === 0) {
-    if (select.name !== undefined) throw new ControlError(`no running app is named ${JSON.stringify(select.name)}${apps.length === 0 ? '' : ` (running: ${names(apps)})`}; for an app started with --admin-port, give it`)
-    throw new ControlError(`no app is running (none in ${appsDir(env)}): start one with corral start, or give --admin-port`)
+    // boot() in code registers nothing: its admin port is the way in
+    const elsewhere = 'for an app that boot() starts in code, give --admin-port'
+    if (select.name !== undefined) throw new ControlError(`no app named ${JSON.stringify(select.name)} is running (${apps.length === 0 ? 'none is' : `running: ${names(apps)}`}); ${elsewhere}`)
+    throw new ControlError(`no app is running (none in ${appsDir(env)}); ${elsewhere}`)
   }
   if (!several && chosen.length > 1) {
     throw new ControlError(select.name === undefined
