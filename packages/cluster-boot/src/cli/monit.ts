@@ -9,6 +9,8 @@ const LEAVE = '\x1b[?25h\x1b[?1049l'
 const HOME = '\x1b[H'
 const ERASE_LINE = '\x1b[K'
 const ERASE_BELOW = '\x1b[J'
+// q, Q, Ctrl-C (raw mode delivers it as a byte, not a signal), Ctrl-D, Esc
+const QUIT_KEYS = new Set(['q', 'Q', '\x03', '\x04', '\x1b'])
 
 /** One screen: a row per worker of every app, then the totals. */
 export function frame (apps: Array<{ target: AdminTarget, state: State | Error }>, interval: number, now = new Date()): string[] {
@@ -76,9 +78,7 @@ export async function monit (targets: () => AdminTarget[], interval = 1000, stdi
     done()
   }
   const onKey = (key: Buffer | string): void => {
-    const text = key.toString()
-    // q, Q, Ctrl-C (raw mode delivers it as a byte, not a signal), Ctrl-D, Esc
-    if (/^[qQ\x03\x04\x1b]$/.test(text)) quit()
+    if (QUIT_KEYS.has(key.toString())) quit()
   }
   if (stdin.isTTY === true) stdin.setRawMode(true)
   stdin.on('data', onKey)
