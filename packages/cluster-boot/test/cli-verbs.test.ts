@@ -1,51 +1,9 @@
-// Every control verb of the corral CLI, driven for real against apps it started.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+// Every control verb of the corral CLI, driven for real against two apps it started.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { test, type Test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
-import { fixture } from './fixtures/cluster.js'
-
-const cli = new URL('../bin/corral.js', import.meta.url).pathname
-const ready = (l: { msg?: string }): boolean => l.msg === 'all workers ready'
-
-interface Result { code: number | null, stdout: string, stderr: string }
-
-/** Runs `corral <args>` to the end. */
-function corral (args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c })
-    child.on('close', (code) => resolve({ code, stdout: stdout.trimEnd(), stderr }))
-  })
-}
-
-/** The pid serving each slot, once `n` slots answered on `port`. */
-async function pidsOf (port: number, n: number): Promise<Map<number, number>> {
-  const seen = new Map<number, number>()
-  await waitFor(async () => {
-    const { body } = await request(`http://127.0.0.1:${port}/`)
-    seen.set(body.slot, body.pid)
-    return seen.size === n
-  }, { timeout: 20_000, message: `${n} slots to answer` })
-  return seen
-}
-
-/** `corral list` rows of one app: [name, slot, pid, state, uptime, restarts, cpu, memory, req/s]. */
-function rowsOf (stdout: string, name: string): string[][] {
-  return stdout.split('\n').slice(1).map((r) => r.split(/\s{2,}/)).filter((r) => r[0] === name)
-}
-
-async function startApp (t: Test, home: string, name: string, args: string[], env: Record<string, string> = {}): Promise<{ app: any, port: number }> {
-  const port = await freePort()
-  const app = spawnNode(cli, { args: ['start', fixture('cli-scale-app.mjs'), '--name', name, '-p', String(port), ...args], env: { CORRAL_HOME: home, ...env } })
-  t.teardown(() => app.stop('SIGTERM'))
-  await app.waitForLine(ready, 30_000)
-  return { app, port }
-}
+import { test } from 'tap'
+import { freePort, request, waitFor } from '../../../test/helpers/index.js'
+import { corral, pidsOf, rowsOf, startApp } from './fixtures/cli-driver.js'
 
 test('two apps at once: list and describe show both, one reloads, the other scales 2 -> 3 -> 2, both stop', async (t) => {
   const home = t.testdir()
@@ -58,7 +16,8 @@ test('two apps at once: list and describe show both, one reloads, the other scal
 
   const files = readdirSync(path.join(home, 'apps'))
   t.same(files.sort(), [`jobs.${jobs.app.child.pid}.json`, `web.${web.app.child.pid}.json`], 'each primary registered itself')
-  t.equal(spawnSync('stat', ['-c', '%a', path.join(home, 'apps')]).stdout.toString().trim(), '700', 'in an owner-only directory')
+  t.equal(statSync(path.join(home, 'apps')).mode & 0o777, 0o700, 'in an owner-only directory')
+  t.equal(statSync(path.join(home, 'apps', files[0])).mode & 0o777, 0o600, 'files only the owner reads')
   const webEntry = JSON.parse(readFileSync(path.join(home, 'apps', `web.${web.app.child.pid}.json`), 'utf8'))
   t.ok(webEntry.token.length >= 16, 'with the token generated for the admin server')
   t.equal((await request(`${webEntry.admin}/supervisor`)).status, 401, 'which the admin server asks for')
@@ -150,107 +109,4 @@ test('two apps at once: list and describe show both, one reloads, the other scal
   const byPort = await corral(['scale', '3'], { ...env, ADMIN_PORT: String(jobsAdmin) })
   t.equal(byPort.code, 1)
   t.match(byPort.stderr, `corral: cannot reach the admin server at http://127.0.0.1:${jobsAdmin}/scale (ECONNREFUSED)`)
-})
-
-test('a scale whose new worker never gets ready removes the slots it added and fails', async (t) => {
-  const home = t.testdir()
-  const env = { CORRAL_HOME: home, ADMIN_PORT: '', CORRAL_ADMIN_TOKEN: '' }
-  const { app, port } = await startApp(t, home, 'picky', ['-i', '2'], { ...env, FAIL_FROM_SLOT: '3' })
-  const before = await pidsOf(port, 2)
-  const result = await corral(['scale', 'picky', '4'], env)
-  t.equal(result.code, 1)
-  t.match(JSON.parse(result.stdout), { ok: false, from: 2, workers: 2, failedSlot: 3, added: [] })
-  t.equal(result.stderr, 'corral: scale failed (500): slot 3 refuses to start\n')
-  const rows = rowsOf((await corral(['list', 'picky'], env)).stdout, 'picky')
-  t.same(rows.map((r) => [r[1], r[3]]), [['0', 'ready'], ['1', 'ready']], 'back to the two slots it had')
-  t.same(await pidsOf(port, 2), before, 'which never stopped serving')
-  t.ok(app.lines.some((l: any) => l.msg === 'worker exited' && l.slot === 2), 'slot 2, ready, was drained again')
-  t.equal((await corral(['stop', 'picky'], env)).code, 0)
-  t.equal((await app.exited).code, 0)
-})
-
-test('corral scale refuses under sticky scheduling: clients are hashed over a fixed number of slots', async (t) => {
-  const home = t.testdir()
-  const env = { CORRAL_HOME: home, ADMIN_PORT: '', CORRAL_ADMIN_TOKEN: '' }
-  const { app } = await startApp(t, home, 'sticky', ['-i', '2', '--scheduling', 'sticky'], env)
-  const result = await corral(['scale', 'sticky', '+1'], env)
-  t.equal(result.code, 1)
-  t.equal(result.stderr, 'corral: scale failed (409): Cannot scale: scheduling \'sticky\' hashes clients over a fixed number of slots: restart with another worker count\n')
-  await corral(['stop', 'sticky'], env)
-  t.equal((await app.exited).code, 0)
-})
-
-const tmux = spawnSync('tmux', ['-V']).status === 0
-
-test('corral monit shows every worker live in a terminal and quits on q', { skip: tmux ? false : 'tmux is not installed (apt-get install tmux)' }, async (t) => {
-  const home = t.testdir()
-  const env = { CORRAL_HOME: home, ADMIN_PORT: '', CORRAL_ADMIN_TOKEN: '' }
-  const { app } = await startApp(t, home, 'watched', ['-i', '2'], env)
-  // a tmux server of this test's own (-L): the user's sessions are never touched
-  const socket = `corral-test-${process.pid}`
-  const session = `corral-monit-${process.pid}`
-  const exitFile = path.join(home, 'monit.exit')
-  const run = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
-  const command = `CORRAL_HOME='${home}' ADMIN_PORT= '${process.execPath}' '${cli}' monit --interval 200; echo $? > '${exitFile}'`
-  t.equal(run('new-session', '-d', '-s', session, '-x', '160', '-y', '40', command).status, 0, 'tmux session started')
-  t.teardown(() => { run('kill-session', '-t', session) })
-
-  const screen = await waitFor(() => {
-    const text = String(run('capture-pane', '-p', '-t', session).stdout)
-    const rows = text.split('\n').filter((l) => /^watched\s+\d\s+\d+\s+ready\s/.test(l))
-    // the stats columns filled in: every worker reported
-    return rows.length === 2 && rows.every((r) => !/\s-\s/.test(r)) && text
-  }, { timeout: 20_000, message: 'monit to show both workers with their stats' })
-  t.match(screen, /^corral monit: 1 app, 2 workers, every 0\.2s; q quits/m)
-  t.match(screen, /APP\s+SLOT\s+PID\s+STATE\s+UPTIME\s+RESTARTS\s+CPU\s+MEMORY\s+REQ\/S\s+LOOP/)
-  t.match(screen, /^watched\s+0\s+\d+\s+ready\s+\S+\s+0\s+[\d.]+%\s+[\d.]+ MB\s+[\d.]+\s+[\d.]+ ms/m)
-  t.match(screen, /^total: CPU [\d.]+%/m)
-
-  // a third worker appears on the next refresh
-  t.equal((await corral(['scale', 'watched', '3'], env)).code, 0)
-  await waitFor(() => /^watched\s+2\s+\d+\s+ready/m.test(String(run('capture-pane', '-p', '-t', session).stdout)), { timeout: 10_000, message: 'slot 2 on screen' })
-
-  run('send-keys', '-t', session, 'q')
-  await waitFor(() => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '', { timeout: 10_000, message: 'monit to quit on q' })
-  t.equal(readFileSync(exitFile, 'utf8').trim(), '0', 'monit exits 0 on q')
-  t.notMatch(String(run('capture-pane', '-p', '-t', session).stdout), /corral monit:/, 'and gives the shell its screen back')
-  await corral(['stop', 'watched'], env)
-  t.equal((await app.exited).code, 0)
-})
-
-test('corral startup systemd prints a unit for the app: ExecStart, reload, kill mode, stop timeout', async (t) => {
-  const result = await corral(['startup', 'systemd', fixture('cli-app.mjs'), '-i', '4', '--kill-timeout', '12000', '--name', 'api'], { NODE_ENV: '' })
-  t.equal(result.code, 0, result.stderr)
-  const unit = result.stdout
-  const keys = (section: string): Map<string, string> => {
-    const body = unit.split(/^\[/m).find((s) => s.startsWith(`${section}]`)) ?? ''
-    return new Map(body.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
-  }
-  const service = keys('Service')
-  t.equal(service.get('ExecStart'), `${process.execPath} ${realpathSync(cli)} start ${fixture('cli-app.mjs')} --name api --instances 4 --kill-timeout 12000`, 'absolute node and corral, the same arguments')
-  t.equal(service.get('WorkingDirectory'), process.cwd())
-  t.equal(service.get('ExecReload'), '/bin/kill -HUP $MAINPID', 'reload is the rolling reload')
-  t.equal(service.get('KillMode'), 'mixed')
-  t.equal(service.get('TimeoutStopSec'), '17', 'killTimeout 12 s + 5 s')
-  t.equal(service.get('Restart'), 'on-failure')
-  t.equal(service.get('Environment'), 'NODE_ENV=production')
-  t.equal(keys('Install').get('WantedBy'), 'multi-user.target')
-  t.match(keys('Unit').get('Description'), /^Corral: api /)
-
-  if (spawnSync('systemd-analyze', ['--version']).status !== 0) return
-  const dir = t.testdir()
-  const file = path.join(dir, 'corral-api.service')
-  writeFileSync(file, `${unit}\n`)
-  const verify = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', cwd: dir })
-  t.equal(verify.status, 0, 'systemd-analyze verify accepts it')
-  t.equal(verify.stderr.split('\n').filter((l) => l.includes('corral-api.service')).join('\n'), '', 'without a warning about the unit')
-})
-
-test('corral startup systemd refuses an app that cannot start, and an init system it does not know', async (t) => {
-  const missing = await corral(['startup', 'systemd', fixture('cli-app.mjs'), '-i', 'lots'])
-  t.equal(missing.code, 1, `exits 1: ${missing.stderr}`)
-  t.match(missing.stderr, 'Invalid option "workers": expected an integer from 1 to 1024, got "lots"')
-  const other = await corral(['startup', 'upstart'])
-  t.equal(other.code, 2, `exits 2: ${other.stderr.split('\n')[0]}`)
-  t.match(other.stderr, 'corral startup: say which init system: corral startup systemd [<app or config>] [start options] (got "upstart": only systemd is supported)')
 })
