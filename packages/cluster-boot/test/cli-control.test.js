@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { pidsOf } from './fixtures/cli-driver.js'
 import { fixture } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname
@@ -12,14 +13,9 @@ async function corral (args, env = {}) {
   return { code, stdout: proc.lines.map((l) => l.text ?? JSON.stringify(l)).join('\n'), stderr: proc.stderr }
 }
 
-async function pidsOf (port, n) {
-  const seen = new Map()
-  await waitFor(async () => {
-    const { body } = await request(`http://127.0.0.1:${port}/`)
-    seen.set(body.slot, body.pid)
-    return seen.size === n
-  }, { timeout: 20_000, message: `${n} slots to answer` })
-  return [...seen.values()].sort()
+/** The pids serving the app, sorted, once `n` slots answered. */
+async function pidList (port, n) {
+  return [...(await pidsOf(port, n)).values()].sort()
 }
 
 test('list, status, describe, restart and stop drive a running app from a second process', async (t) => {
@@ -28,7 +24,7 @@ test('list, status, describe, restart and stop drive a running app from a second
   const app = spawnNode(cli, { args: ['start', fixture('cli-env-app.mjs'), '--name', 'shop', '-i', '2', '-p', String(port), '--admin-port', String(adminPort)] })
   t.teardown(() => app.stop('SIGTERM'))
   await app.waitForLine(ready, 30_000)
-  const before = await pidsOf(port, 2)
+  const before = await pidList(port, 2)
   const admin = ['--admin-port', String(adminPort)]
 
   // memory comes with the workers' first stats report
@@ -55,12 +51,12 @@ test('list, status, describe, restart and stop drive a running app from a second
   const wrong = await corral(['reload', 'billing', ...admin])
   t.equal(wrong.code, 1, 'a name that is not the app at that port: nothing done')
   t.equal(wrong.stderr, `corral: the app at http://127.0.0.1:${adminPort} is "shop", not "billing": check --admin-port\n`)
-  t.same(await pidsOf(port, 2), before, 'no worker replaced')
+  t.same(await pidList(port, 2), before, 'no worker replaced')
 
   const restarted = await corral(['restart', 'shop', ...admin])
   t.equal(restarted.code, 0, 'restart is a rolling reload')
   t.match(JSON.parse(restarted.stdout), { ok: true, replaced: [0, 1] })
-  const after = await pidsOf(port, 2)
+  const after = await pidList(port, 2)
   t.notOk(after.some((pid) => before.includes(pid)), 'every worker was replaced')
 
   const stopped = await corral(['stop', ...admin])
