@@ -91,15 +91,16 @@ interface Slot {
 
 /**
  * Forks one worker per slot and keeps it that way until stop: every slot
- * always has a worker or a respawn pending; scale() adds or removes slots. A crash-looping slot backs off
- * (a growing delay, capped) while the others serve; workers are replaced one
- * at a time on reload or memory limit; a worker whose heartbeat stops is
- * replaced; all drain on stop. It gives up only when no slot can keep a
+ * always has a worker or a respawn pending; scale() adds or removes slots.
+ * A crash-looping slot backs off (a growing delay, capped) while the others
+ * serve; workers are replaced one at a time on reload or memory limit; a
+ * worker whose heartbeat stops is replaced; all drain on stop. It gives up only when no slot can keep a
  * worker alive, or at once when workers fail to start with the same error.
  *
  * Events: fork(record), online(record), ready(record), exit(record, ExitInfo),
- * restart(newRecord, oldRecord, reason), reload(ReloadResult), scale(ScaleResult), stats(record),
- * unresponsive(record), crashloop(error), startupfailed(error), stopped().
+ * restart(newRecord, oldRecord, reason), reload(ReloadResult),
+ * scale(ScaleResult), stats(record), unresponsive(record), crashloop(error),
+ * startupfailed(error), stopped().
  */
 export class Supervisor extends EventEmitter {
   readonly bus: PrimaryBus
