@@ -77,5 +77,9 @@ if pg_ok; then say "postgres answers on 127.0.0.1:$PG_PORT"
 elif start_postgres && wait_for postgres pg_ok; then say "postgres started on 127.0.0.1:$PG_PORT"
 else say "ERROR: PostgreSQL does not answer on 127.0.0.1:$PG_PORT and could not be started or installed (apt-get install postgresql)"; status=1
 fi
+# corral monit is tested in a tmux pane: install tmux where missing (the test skips, saying why, where it cannot be)
+if ! command -v tmux >/dev/null 2>&1; then
+  if apt_install tmux; then say "tmux installed"; else say "tmux is missing and could not be installed: cluster-boot's corral monit test will skip"; fi
+fi
 [ $status = 0 ] && { ensure_pg_database || { say "ERROR: could not create database test"; status=1; }; }
 exit $status

@@ -96,3 +96,17 @@ export const InvalidPrimaryModuleError = createError(
   500,
   TypeError
 )
+/** `scale()` / `corral scale` got a worker count it cannot take. */
+export const ScaleError = createError(
+  'CORRAL_INVALID_SCALE',
+  'Invalid worker count for scale: expected %s, got %s',
+  400,
+  TypeError
+)
+
+/** `scale()` cannot change this app's number of slots now (sticky scheduling, or stopping). */
+export const ScaleRefusedError = createError(
+  'CORRAL_SCALE_REFUSED',
+  'Cannot scale: %s',
+  409
+)

@@ -1,7 +1,7 @@
 export { boot, chooseScheduling, reusePortSupported } from './boot.js'
 export type { BootResult } from './boot.js'
 export type { SupervisorView, SupervisorEvents, SupervisorState, WorkerInfo, PrimaryBusApi } from './primary/supervisor-view.js'
-export type { ExitInfo, ReloadResult, ReplaceReason, SlotState, SlotStatus } from './primary/supervisor.js'
+export type { ExitInfo, ReloadResult, ReplaceReason, ScaleResult, SlotState, SlotStatus } from './primary/supervisor.js'
 export type { WorkerState, WorkerStats } from './primary/worker-record.js'
 export { workerContext } from './worker/worker-context.js'
 export { eventLoopMonitor, SAMPLE_MS, STALL_MS } from './event-loop-monitor.js'

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
+import { pidsOf } from './fixtures/cli-driver.js'
 import { fixture } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname
@@ -12,14 +13,9 @@ async function corral (args, env = {}) {
   return { code, stdout: proc.lines.map((l) => l.text ?? JSON.stringify(l)).join('\n'), stderr: proc.stderr }
 }
 
-async function pidsOf (port, n) {
-  const seen = new Map()
-  await waitFor(async () => {
-    const { body } = await request(`http://127.0.0.1:${port}/`)
-    seen.set(body.slot, body.pid)
-    return seen.size === n
-  }, { timeout: 20_000, message: `${n} slots to answer` })
-  return [...seen.values()].sort()
+/** The pids serving the app, sorted, once `n` slots answered. */
+async function pidList (port, n) {
+  return [...(await pidsOf(port, n)).values()].sort()
 }
 
 test('list, status, describe, restart and stop drive a running app from a second process', async (t) => {
@@ -28,7 +24,7 @@ test('list, status, describe, restart and stop drive a running app from a second
   const app = spawnNode(cli, { args: ['start', fixture('cli-env-app.mjs'), '--name', 'shop', '-i', '2', '-p', String(port), '--admin-port', String(adminPort)] })
   t.teardown(() => app.stop('SIGTERM'))
   await app.waitForLine(ready, 30_000)
-  const before = await pidsOf(port, 2)
+  const before = await pidList(port, 2)
   const admin = ['--admin-port', String(adminPort)]
 
   // memory comes with the workers' first stats report
@@ -37,9 +33,9 @@ test('list, status, describe, restart and stop drive a running app from a second
     return result.code === 0 && !/-$/m.test(result.stdout) && result
   }, { timeout: 20_000, message: 'a list with memory' })
   const rows = listed.stdout.split('\n')
-  t.match(rows[0], /^NAME\s+SLOT\s+PID\s+STATE\s+UPTIME\s+RESTARTS\s+MEMORY$/)
+  t.match(rows[0], /^NAME\s+SLOT\s+PID\s+STATE\s+UPTIME\s+RESTARTS\s+CPU\s+MEMORY\s+REQ\/S$/)
   t.equal(rows.length, 3, 'a row per worker')
-  for (const [i, row] of rows.slice(1).entries()) t.match(row, new RegExp(`^shop\\s+${i}\\s+(\\d+)\\s+ready\\s+\\d+s\\s+0\\s+[\\d.]+ MB$`))
+  for (const [i, row] of rows.slice(1).entries()) t.match(row, new RegExp(`^shop\\s+${i}\\s+(\\d+)\\s+ready\\s+\\d+s\\s+0\\s+[\\d.]+%\\s+[\\d.]+ MB\\s+[\\d.]+$`))
   t.same(rows.slice(1).map((r) => Number(r.split(/\s+/)[2])).sort(), before, 'the pids that serve')
 
   const status = await corral(['status'], { ADMIN_PORT: String(adminPort) })
@@ -55,12 +51,12 @@ test('list, status, describe, restart and stop drive a running app from a second
   const wrong = await corral(['reload', 'billing', ...admin])
   t.equal(wrong.code, 1, 'a name that is not the app at that port: nothing done')
   t.equal(wrong.stderr, `corral: the app at http://127.0.0.1:${adminPort} is "shop", not "billing": check --admin-port\n`)
-  t.same(await pidsOf(port, 2), before, 'no worker replaced')
+  t.same(await pidList(port, 2), before, 'no worker replaced')
 
   const restarted = await corral(['restart', 'shop', ...admin])
   t.equal(restarted.code, 0, 'restart is a rolling reload')
   t.match(JSON.parse(restarted.stdout), { ok: true, replaced: [0, 1] })
-  const after = await pidsOf(port, 2)
+  const after = await pidList(port, 2)
   t.notOk(after.some((pid) => before.includes(pid)), 'every worker was replaced')
 
   const stopped = await corral(['stop', ...admin])
@@ -100,10 +96,14 @@ test('control verbs send the admin token from --token or CORRAL_ADMIN_TOKEN', as
 test('an unknown command says so and exits 2', async (t) => {
   const result = await corral(['frobnicate'])
   t.equal(result.code, 2)
-  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop; corral --help)')
-  const noPort = await corral(['list'], { ADMIN_PORT: '' })
-  t.equal(noPort.code, 2, 'a control verb without an admin port is a usage error')
-  t.match(noPort.stderr, 'corral list: give the admin server\'s port with --admin-port <port> or env ADMIN_PORT')
+  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop, scale, monit, startup; corral --help)')
+  const home = t.testdir()
+  const noApp = await corral(['list'], { ADMIN_PORT: '', CORRAL_HOME: home })
+  t.equal(noApp.code, 1, 'no admin port and no app running: nothing to list')
+  t.equal(noApp.stderr, `corral: no app is running (none in ${home}/apps); for an app that boot() starts in code, give --admin-port\n`)
+  const badPort = await corral(['list'], { ADMIN_PORT: 'x' })
+  t.equal(badPort.code, 2, 'an admin port that is not a number is a usage error')
+  t.match(badPort.stderr, 'corral list: --admin-port (or env ADMIN_PORT) must be a port number (got "x")')
 })
 
 test('the first lines at start give the app URL, the admin URL and the primary pid; --name titles the processes', async (t) => {

@@ -2,22 +2,31 @@ import type { SupervisorState } from '../primary/supervisor.js'
 import { adminRequest, ControlError } from './client.js'
 import type { AdminTarget } from './parse.js'
 
-interface WorkerRow {
+/** A worker as GET /supervisor shows it; the stats come with its first report. */
+export interface WorkerRow {
   slot: number
   pid: number
   state: string
   uptime: number
   restarts: number
   rss?: number
+  cpu?: number
+  requestsPerSecond?: number
+  eventLoopDelay?: number
 }
 
-type State = Omit<SupervisorState, 'workers'> & { workers: WorkerRow[], name?: string }
+export type State = Omit<SupervisorState, 'workers'> & { workers: WorkerRow[], name?: string }
 
-function mb (bytes: number | undefined): string {
+export function mb (bytes: number | undefined): string {
   return bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
-function duration (seconds: number): string {
+/** A number with one decimal and a unit, or '-' before the first stats report. */
+export function fixed (value: number | undefined, unit = ''): string {
+  return value === undefined ? '-' : `${value.toFixed(1)}${unit}`
+}
+
+export function duration (seconds: number): string {
   if (seconds < 60) return `${seconds}s`
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${Math.floor(seconds / 60) % 60}m`
@@ -30,7 +39,7 @@ export function table (rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
 }
 
-async function state (target: AdminTarget): Promise<State> {
+export async function state (target: AdminTarget): Promise<State> {
   const { status, body } = await adminRequest(target, 'GET', '/supervisor')
   if (status !== 200 || body === null || typeof body !== 'object' || !Array.isArray((body as State).workers)) {
     throw new ControlError(`the admin server at ${target.url} answered ${status} to GET /supervisor, not a supervisor state`)
@@ -42,16 +51,39 @@ async function state (target: AdminTarget): Promise<State> {
   return s
 }
 
-export async function list (target: AdminTarget, json: boolean): Promise<string> {
-  const s = await state(target)
-  if (json) return JSON.stringify(s.workers)
-  const name = s.name ?? '-'
-  const rows = [['NAME', 'SLOT', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'MEMORY']]
+export const LIST_HEADER = ['NAME', 'SLOT', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'CPU', 'MEMORY', 'REQ/S']
+
+/** One row per worker, then one per slot with no worker (backing off). */
+export function workerRows (s: State, label = s.name ?? '-'): string[][] {
+  const rows: string[][] = []
   for (const w of [...s.workers].sort((a, b) => a.slot - b.slot || a.uptime - b.uptime)) {
-    rows.push([name, String(w.slot), String(w.pid), w.state, duration(w.uptime), String(w.restarts), mb(w.rss)])
+    rows.push([label, String(w.slot), String(w.pid), w.state, duration(w.uptime), String(w.restarts), fixed(w.cpu, '%'), mb(w.rss), fixed(w.requestsPerSecond)])
   }
   for (const slot of s.slots) {
-    if (!s.workers.some((w) => w.slot === slot.slot)) rows.push([name, String(slot.slot), '-', slot.status, '-', String(slot.crashes), '-'])
+    if (!s.workers.some((w) => w.slot === slot.slot)) rows.push([label, String(slot.slot), '-', slot.status, '-', String(slot.crashes), '-', '-', '-'])
+  }
+  return rows
+}
+
+/** Every worker of every app given; with several apps, one that does not answer is a row saying so. */
+export async function list (targets: AdminTarget[], json: boolean): Promise<string> {
+  const states = await Promise.all(targets.map(async (t) => {
+    try {
+      return await state(t)
+    } catch (err) {
+      if (targets.length === 1) throw err
+      return err as Error
+    }
+  }))
+  if (json) {
+    return JSON.stringify(states.flatMap((s, i): object[] => s instanceof Error
+      ? [{ name: targets[i].name, error: s.message }]
+      : s.workers.map((w) => ({ name: s.name, ...w }))))
+  }
+  const rows = [LIST_HEADER]
+  for (const [i, s] of states.entries()) {
+    if (s instanceof Error) rows.push([targets[i].name ?? '-', '-', '-', 'unreachable', '-', '-', '-', '-', '-'])
+    else rows.push(...workerRows(s))
   }
   return table(rows)
 }
@@ -69,7 +101,7 @@ export async function describe (target: AdminTarget, json: boolean): Promise<str
   ]
   const rows = [['SLOT', 'STATUS', 'CRASHES', 'LAST ERROR']]
   for (const slot of s.slots) rows.push([String(slot.slot), slot.status, String(slot.crashes), slot.lastError ?? ''])
-  return `${lines.join('\n')}${table(rows)}\n\n${await list(target, false)}`
+  return `${lines.join('\n')}${table(rows)}\n\n${table([LIST_HEADER, ...workerRows(s)])}`
 }
 
 /** Rolling reload; throws when a replacement never became ready. */
@@ -88,4 +120,14 @@ export async function stop (target: AdminTarget): Promise<string> {
   if (status === 404) throw new ControlError(`the admin server at ${target.url} has no POST /stop: is it an older corral? send SIGTERM to the primary`)
   if (status !== 200 && status !== 202) throw new ControlError(`stop failed (${status}): ${JSON.stringify(body)}`, JSON.stringify(body))
   return JSON.stringify(body)
+}
+
+/** Adds or removes slots; resolves once new workers are ready or removed ones have drained. */
+export async function scale (target: AdminTarget, count: string): Promise<string> {
+  if (target.name !== undefined) await state(target)
+  const { status, body } = await adminRequest(target, 'POST', '/scale', { workers: /^\d+$/.test(count) ? Number(count) : count })
+  const text = JSON.stringify(body)
+  if (status === 404) throw new ControlError(`the admin server at ${target.url} has no POST /scale: is it an older corral?`)
+  if (status !== 200) throw new ControlError(`scale failed (${status}): ${(body as { message?: string, error?: string })?.message ?? (body as { error?: string })?.error ?? text}`, text)
+  return text
 }

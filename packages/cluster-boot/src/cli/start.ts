@@ -1,16 +1,19 @@
 import { spawn } from 'node:child_process'
 import cluster from 'node:cluster'
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { boot } from '../boot.js'
 import { ConfigNotFoundError, InvalidOptionError } from '../errors.js'
-import { resolveOptions, type AppFactory, type BootOptions, type SchedulingOption } from '../options.js'
+import { resolveOptions, type AppFactory, type BootOptions, type PrimarySetup, type SchedulingOption } from '../options.js'
 import { findConfig, isConfigFile, loadConfig, type AppConfig } from './config.js'
 import { watchParent } from './parent-watch.js'
 import type { Command, StartFlags } from './parse.js'
+import { appsDir, register } from './registry.js'
 import { typeScriptExecArgv } from './typescript.js'
 
-type StartCommand = Extract<Command, { command: 'start' }>
+export type StartCommand = Extract<Command, { command: 'start' }>
 
 export const base = (): string => process.env.CORRAL_CLI_CWD ?? process.cwd()
 
@@ -23,7 +26,7 @@ async function loadFactory (file: string): Promise<AppFactory> {
   return factory as AppFactory
 }
 
-function overrides (flags: StartFlags): Omit<BootOptions, 'app'> {
+export function overrides (flags: StartFlags): Omit<BootOptions, 'app'> {
   const number = (v: string | undefined): number | undefined => v === undefined ? undefined : Number(v)
   const options: Omit<BootOptions, 'app'> = {
     workers: flags.instances,
@@ -42,7 +45,7 @@ function overrides (flags: StartFlags): Omit<BootOptions, 'app'> {
 }
 
 /** Which apps to run: an entry module, or the apps of a config file. */
-async function apps (cmd: StartCommand): Promise<AppConfig[]> {
+export async function apps (cmd: StartCommand): Promise<AppConfig[]> {
   if (cmd.file !== undefined && cmd.config === undefined && !isConfigFile(cmd.file)) {
     const name = cmd.name ?? path.basename(cmd.file).replace(/\.[cm]?[jt]s$/, '')
     return [{ name, entry: cmd.file, cwd: base(), options: {} }]
@@ -70,6 +73,14 @@ export async function start (cmd: StartCommand): Promise<void> {
   if (flags.admin !== undefined && flags.admin !== false && typeof fileAdmin === 'object' && fileAdmin !== null) flags.admin = { ...fileAdmin, port: flags.admin.port }
   const options: BootOptions = { ...app.options, ...flags, app: async (worker) => (await loadFactory(app.entry))(worker) }
   if (cluster.isPrimary) {
+    // no admin port given: one on a free loopback port anyway, so `corral list` and the other verbs
+    // reach the app; its token is generated and readable only through the owner-only registry file
+    let generated: string | undefined
+    if (options.admin === undefined) {
+      if (process.env.CORRAL_ADMIN_TOKEN === undefined || process.env.CORRAL_ADMIN_TOKEN === '') generated = randomBytes(24).toString('base64url')
+      options.admin = { port: 0, ...(generated === undefined ? {} : { token: generated }) }
+    }
+    options.primary = registerOnListen(app.name, generated, options.primary)
     // read once here for the first lines; boot() checks them again and throws the same error
     const resolved = resolveOptions(options)
     const execArgv = typeScriptExecArgv(app.entry)
@@ -78,11 +89,32 @@ export async function start (cmd: StartCommand): Promise<void> {
     process.env.CORRAL_CLI_CWD ??= process.cwd()
     if (app.cwd !== process.cwd()) process.chdir(app.cwd)
     if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
-    const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-    say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${resolved.admin === false ? '' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`}`)
+    const admin = resolved.admin === false ? '' : resolved.admin.port === 0 ? ', admin on a free loopback port (corral list finds it)' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`
+    say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${admin}`)
     if (cmd.watchParent) watchParent(() => { say('the process that started corral is gone: stopping'); process.kill(process.pid, 'SIGTERM') })
   }
   await boot(options)
+}
+
+const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+/** Once the admin server listens, the app is registered for the control verbs (and unregistered when the primary exits). */
+function registerOnListen (name: string, token: string | undefined, primary: PrimarySetup | undefined): PrimarySetup {
+  return async (admin) => {
+    admin.addHook('onListen', async () => {
+      const { address, port } = admin.server.address() as AddressInfo
+      // a wildcard address is reached on loopback
+      const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address
+      const url = web(host, port)
+      if (token !== undefined) say(`admin on ${url} (token in ${appsDir()})`)
+      try {
+        register({ name, pid: process.pid, admin: url, ...(token === undefined ? {} : { token }), cwd: process.cwd(), startedAt: Date.now() })
+      } catch (err) {
+        say(`could not register ${name} for corral list (${(err as Error).message}): use --admin-port`)
+      }
+    })
+    await primary?.(admin)
+  }
 }
 
 /**

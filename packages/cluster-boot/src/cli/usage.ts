@@ -1,10 +1,18 @@
+/** Every verb, for the unknown-command line. */
+export const VERBS = 'start, list, status, describe, reload, restart, stop, scale, monit, startup'
+
 export const USAGE = `Usage: corral start [<app.js|app.ts|config file>] [options]
-       corral list|status [--json]            workers of a running app
-       corral describe [--json]               its slots, restarts, reloads and workers
-       corral reload|restart                  rolling reload, zero downtime
-       corral stop                            drain every worker and stop the primary
-  (list, describe, reload, restart, stop: --admin-port <port> or env ADMIN_PORT,
-   --admin-host <host>, --token <token> or env CORRAL_ADMIN_TOKEN)
+       corral list|status [<name>] [--json]   workers of the running apps: CPU, memory, req/s
+       corral describe [<name>] [--json]      an app's slots, restarts, reloads and workers
+       corral reload|restart [<name>]         rolling reload, zero downtime
+       corral stop [<name>]                   drain every worker and stop the primary
+       corral scale [<name>] <n|+n|-n|max>    add or remove workers at run time
+       corral monit [<name>] [--interval ms]  live view of every worker; q quits
+       corral startup systemd [<app|config>] [start options]   print a systemd unit
+  The control verbs find the apps \`corral start\` runs (registered in CORRAL_HOME,
+  default ~/.corral, owner-only); a name picks one when several run. Or name an
+  admin server: --admin-port <port> or env ADMIN_PORT, --admin-host <host>,
+  --token <token> or env CORRAL_ADMIN_TOKEN.
 
 The app module's default export (or its export "app") is a function that
 returns a Fastify instance. One worker per slot serves it on a shared port.
@@ -26,7 +34,8 @@ Start options (over the config file's values):
       --max-restarts <n>    crashes in a row before backing off to the longest delay (default 10)
       --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
       --scheduling <mode>   auto | rr | none | reuseport | sticky (default auto: reuseport where supported, else none)
-      --admin-port <port>   the primary's admin server (default: env ADMIN_PORT); its token from CORRAL_ADMIN_TOKEN
+      --admin-port <port>   the primary's admin server (default: env ADMIN_PORT, else a free
+                            loopback port with a generated token); its token from CORRAL_ADMIN_TOKEN
       --no-parent-watch     keep running when the process that started corral exits (default: drain and stop)
   -h, --help
 

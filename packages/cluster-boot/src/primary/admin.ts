@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import os from 'node:os'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError } from '../errors.js'
+import { AdminHostError, AdminNotDeliberateError, AdminUnauthorizedError, ScaleError } from '../errors.js'
 import type { ResolvedAdminOptions } from '../options.js'
 import type { Supervisor } from './supervisor.js'
 import type { SupervisorView } from './supervisor-view.js'
@@ -46,12 +46,27 @@ export function createAdmin (supervisor: Supervisor, log: Logger, options: Resol
     return reply.code(result.ok ? 200 : 500).send(result)
   })
 
+  // `corral scale`: { "workers": 3 | "+1" | "-1" | "max" }; answers once the new slots are ready or the old ones gone
+  admin.post('/scale', async (request, reply) => {
+    const body = request.body as { workers?: unknown } | null | undefined
+    const result = await supervisor.scale(scaleTarget(body?.workers, supervisor.size))
+    return reply.code(result.ok ? 200 : 500).send(result)
+  })
+
   // `corral stop`: drains every worker; the answer comes once they are gone, then the primary exits
   admin.post('/stop', async () => {
     await supervisor.stop('admin stop')
     return { ok: true, stopped: true }
   })
   return admin
+}
+
+/** A worker count as `corral scale` takes it: n, "n", "+n", "-n" (from `current`) or "max". */
+export function scaleTarget (value: unknown, current: number): number {
+  if (typeof value === 'number') return value
+  if (value === 'max') return os.availableParallelism()
+  if (typeof value === 'string' && /^[+-]?\d{1,7}$/.test(value)) return /^[+-]/.test(value) ? current + Number(value) : Number(value)
+  throw new ScaleError('a count, +n, -n or "max"', JSON.stringify(value) ?? 'nothing')
 }
 
 function guard (admin: FastifyInstance, options: ResolvedAdminOptions): void {

@@ -2,7 +2,7 @@ import cluster from 'node:cluster'
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { CONTROL, isControlMessage, type ControlMessage } from '../ipc/control.js'
-import { CrashLoopError, StartupError } from '../errors.js'
+import { CrashLoopError, ScaleError, ScaleRefusedError, StartupError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import { PrimaryBus } from '../ipc/primary-bus.js'
 import { redact } from '../redact.js'
@@ -27,6 +27,23 @@ export interface ReloadResult {
 /** a worker's start-up error as kept and shown: one line, this long at most */
 const MAX_ERROR = 300
 const MAX_CODE = 64
+
+export interface ScaleResult {
+  ok: boolean
+  /** slots before and after */
+  from: number
+  workers: number
+  /** slots forked and ready */
+  added: number[]
+  /** slots drained and gone, highest first */
+  removed: number[]
+  /** a new slot whose first worker never became ready: the slots added were removed again */
+  failedSlot?: number
+  error?: string
+}
+
+/** The most slots `scale()` accepts, as the `workers` option. */
+export const MAX_SLOTS = 1024
 
 export type ReplaceReason = 'reload' | 'maxMemory'
 
@@ -74,15 +91,16 @@ interface Slot {
 
 /**
  * Forks one worker per slot and keeps it that way until stop: every slot
- * always has a worker or a respawn pending. A crash-looping slot backs off
- * (a growing delay, capped) while the others serve; workers are replaced one
- * at a time on reload or memory limit; a worker whose heartbeat stops is
- * replaced; all drain on stop. It gives up only when no slot can keep a
+ * always has a worker or a respawn pending; scale() adds or removes slots.
+ * A crash-looping slot backs off (a growing delay, capped) while the others
+ * serve; workers are replaced one at a time on reload or memory limit; a
+ * worker whose heartbeat stops is replaced; all drain on stop. It gives up only when no slot can keep a
  * worker alive, or at once when workers fail to start with the same error.
  *
  * Events: fork(record), online(record), ready(record), exit(record, ExitInfo),
- * restart(newRecord, oldRecord, reason), reload(ReloadResult), stats(record),
- * unresponsive(record), crashloop(error), startupfailed(error), stopped().
+ * restart(newRecord, oldRecord, reason), reload(ReloadResult),
+ * scale(ScaleResult), stats(record), unresponsive(record), crashloop(error),
+ * startupfailed(error), stopped().
  */
 export class Supervisor extends EventEmitter {
   readonly bus: PrimaryBus
@@ -100,6 +118,8 @@ export class Supervisor extends EventEmitter {
   private readonly current: Array<WorkerRecord | undefined>
   private readonly slotRestarts: number[]
   private readonly slots: Slot[]
+  /** slots now: `workers` at start, changed by scale() */
+  private count: number
   /** start-up errors of slots never ready, by message: the same one twice is fatal */
   private readonly startupErrors = new Map<string, number>()
   private hangTimer: NodeJS.Timeout | undefined
@@ -109,6 +129,7 @@ export class Supervisor extends EventEmitter {
 
   constructor (private readonly opts: ResolvedOptions, private readonly log: Logger) {
     super()
+    this.count = opts.workers
     this.current = new Array(opts.workers).fill(undefined)
     this.slotRestarts = new Array(opts.workers).fill(0)
     this.slots = Array.from({ length: opts.workers }, () => ({ crashes: 0, startFailures: 0, everReady: false }))
@@ -125,7 +146,7 @@ export class Supervisor extends EventEmitter {
       this.hangTimer.unref()
     }
     const first: Array<Promise<boolean>> = []
-    for (let slot = 0; slot < this.opts.workers; slot++) first.push(this.fork(slot).ready)
+    for (let slot = 0; slot < this.count; slot++) first.push(this.fork(slot).ready)
     await Promise.all(first)
   }
 
@@ -174,8 +195,8 @@ export class Supervisor extends EventEmitter {
     if (this.reloading !== undefined) return this.reloading
     this.reloading = this.enqueue(async () => {
       const result: ReloadResult = { ok: true, replaced: [] }
-      this.log.info({ workers: this.opts.workers }, 'rolling reload started')
-      for (let slot = 0; slot < this.opts.workers && !this.stopping; slot++) {
+      this.log.info({ workers: this.count }, 'rolling reload started')
+      for (let slot = 0; slot < this.count && !this.stopping; slot++) {
         if (this.current[slot] === undefined) continue
         if (!(await this.replace(slot, 'reload'))) {
           result.ok = false
@@ -190,6 +211,79 @@ export class Supervisor extends EventEmitter {
       return result
     }).finally(() => { this.reloading = undefined })
     return this.reloading
+  }
+
+  /** Slots now: `workers` at start, then what `scale()` made it. */
+  get size (): number {
+    return this.count
+  }
+
+  /**
+   * Changes the number of slots at run time, queued behind any reload. Up:
+   * the new slots fork at once and the scale succeeds when each first worker
+   * is ready; if one is not (it crashed, or `readyTimeout`), the slots added
+   * are drained again and the result says which failed. Down: the highest
+   * slots go first, one at a time, each worker drained as on stop.
+   * Throws a ScaleError (code CORRAL_INVALID_SCALE) for a count out of range.
+   */
+  scale (workers: number): Promise<ScaleResult> {
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_SLOTS) {
+      return Promise.reject(new ScaleError(`an integer from 1 to ${MAX_SLOTS}`, JSON.stringify(workers) ?? String(workers)))
+    }
+    if (this.opts.scheduling === 'sticky') {
+      // each client's address hashes over a fixed number of slots: another count moves every client
+      return Promise.reject(new ScaleRefusedError("scheduling 'sticky' hashes clients over a fixed number of slots: restart with another worker count"))
+    }
+    if (this.stopping) return Promise.reject(new ScaleRefusedError('the app is stopping'))
+    return this.enqueue(async () => {
+      const from = this.count
+      const result: ScaleResult = { ok: true, from, workers, added: [], removed: [] }
+      if (this.stopping) return { ...result, ok: false, workers: from, error: 'stopping' }
+      this.log.info({ from, workers }, 'scaling')
+      if (workers > from) {
+        const records: WorkerRecord[] = []
+        for (let slot = from; slot < workers; slot++) {
+          this.current.push(undefined)
+          this.slotRestarts.push(0)
+          this.slots.push({ crashes: 0, startFailures: 0, everReady: false })
+        }
+        this.count = workers
+        for (let slot = from; slot < workers; slot++) records.push(this.fork(slot))
+        const ready = await Promise.all(records.map((r) => r.ready))
+        const failed = ready.indexOf(false)
+        if (failed !== -1 || this.stopping) {
+          result.ok = false
+          result.failedSlot = from + (failed === -1 ? 0 : failed)
+          result.error = this.stopping ? 'stopping' : this.slots[result.failedSlot]?.lastError ?? records[failed]?.startupError ?? 'not ready'
+          await this.shrink(from, 'scale failed')
+        } else {
+          result.added = records.map((r) => r.slot)
+        }
+      } else {
+        result.removed = await this.shrink(workers, 'scale')
+      }
+      result.workers = this.count
+      this.log[result.ok ? 'info' : 'error'](result, result.ok ? 'scaled' : 'scale failed: a new slot never became ready, the slots added were removed')
+      this.safeEmit('scale', result)
+      return result
+    })
+  }
+
+  /** Drains the slots from the highest down to `workers`, one at a time; the slots removed. */
+  private async shrink (workers: number, reason: string): Promise<number[]> {
+    const removed: number[] = []
+    while (this.count > workers) {
+      const slot = this.count - 1
+      // first: the slot no longer exists, so its worker's exit is not respawned
+      this.count = slot
+      clearTimeout(this.slots[slot].timer)
+      await Promise.all([...this.live].filter((r) => r.slot === slot).map((r) => this.drain(r, reason)))
+      this.current.length = slot
+      this.slotRestarts.length = slot
+      this.slots.length = slot
+      removed.push(slot)
+    }
+    return removed
   }
 
   /** Drains every worker, SIGKILLs what outlives `killTimeout`; resolves when all have exited. */
@@ -232,7 +326,7 @@ export class Supervisor extends EventEmitter {
       ...this.opts.env,
       CORRAL_SLOT: String(slot),
       NODE_APP_INSTANCE: String(slot),
-      CORRAL_WORKERS: String(this.opts.workers)
+      CORRAL_WORKERS: String(this.count)
     })
     const record = new WorkerRecord(worker, slot, this.slotRestarts[slot])
     record.replacing = replacing
@@ -430,14 +524,14 @@ export class Supervisor extends EventEmitter {
   /** The invariant: until stop, every slot has a worker or a respawn pending. */
   private ensureWorker (index: number, previous: WorkerRecord): void {
     const slot = this.slots[index]
-    if (this.stopping || slot.timer !== undefined || this.hasWorker(index)) return
+    if (this.stopping || index >= this.count || slot.timer !== undefined || this.hasWorker(index)) return
     const delay = slot.crashes === 0 ? this.opts.restartDelay : Math.min(this.opts.restartDelay * 2 ** (slot.crashes - 1), this.opts.maxRestartDelay)
     slot.respawnAt = Date.now() + delay
     this.log.info({ slot: index, delay, crashes: slot.crashes }, 'respawning worker')
     slot.timer = setTimeout(() => {
       slot.timer = undefined
       slot.respawnAt = undefined
-      if (this.stopping) return
+      if (this.stopping || index >= this.count) return
       this.slotRestarts[index]++
       this.restarts++
       this.safeEmit('restart', this.fork(index), previous, 'crash')

@@ -14,6 +14,12 @@ export interface WorkerStats {
   eventLoopDelayMax: number
   /** event-loop utilisation over the last interval, 0..1 */
   eventLoopUtilization: number
+  /** CPU time (user + system) over the last interval, in % of one core: 250 is two and a half cores */
+  cpu: number
+  /** HTTP requests received since the worker started */
+  requests: number
+  /** HTTP requests received per second over the last interval */
+  requestsPerSecond: number
 }
 
 /** The primary's view of one worker process. */

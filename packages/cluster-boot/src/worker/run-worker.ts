@@ -183,7 +183,10 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
   if (runtime.draining) return app as FastifyInstance
 
   runtime.bus.send(CONTROL, { event: 'ready' })
-  const sample = statsSampler()
+  // every request on the server, whatever plugin or encapsulation context routes it: `corral list` shows the rate
+  let requests = 0
+  ;(app as FastifyInstance).server.on('request', () => { requests++ })
+  const sample = statsSampler(() => requests)
   setInterval(() => {
     if (!runtime.draining) runtime.bus.send(CONTROL, { event: 'stats', stats: sample() })
   }, opts.statsInterval).unref()
