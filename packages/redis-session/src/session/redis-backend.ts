@@ -41,15 +41,15 @@ export const INDEX_SLACK = 1.25
 export class RedisSessionBackend implements SessionBackend {
   constructor (private readonly client: RedisClient, private readonly prefix: string, private readonly timeout?: number) {}
 
-  private async run<T> (command: Promise<T>): Promise<T> {
-    return this.timeout === undefined ? await command : await bounded(command, this.timeout)
+  private run<T> (command: Promise<T>): Promise<T> {
+    return this.timeout === undefined ? command : bounded(command, this.timeout)
   }
 
   private key (id: string): string { return `${this.prefix}sess:${id}` }
   private index (user: string): string { return `${this.prefix}user:${user}` }
 
-  async get (id: string, ttl: number): Promise<string | null> {
-    return await this.run(this.client.getex(this.key(id), 'PX', ttl))
+  get (id: string, ttl: number): Promise<string | null> {
+    return this.run(this.client.getex(this.key(id), 'PX', ttl))
   }
 
   async set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {

@@ -78,17 +78,24 @@ export class SessionStore extends EventEmitter {
   }
 
   get (id: string, callback: Callback<SessionLike | null>): void {
-    this.deliver(this.backend.get(id, this.ttl).then(async (raw) => {
-      const session = raw === null ? null : this.parse(id, raw)
-      if (session === null) return null
-      this.remember(id)
-      const user = this.userOf(session)
-      // awaited, but due only every ttl / 4: the index is extended before the request goes on
-      const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
-      if (refresh !== undefined) await refresh
+    this.deliver(this.backend.get(id, this.ttl).then((raw) => this.restore(id, raw)), callback)
+  }
+
+  private restore (id: string, raw: string | null): SessionLike | null | Promise<SessionLike> {
+    const session = raw === null ? null : this.parse(id, raw)
+    if (session === null) return null
+    this.remember(id)
+    const user = this.userOf(session)
+    // awaited, but due only every ttl / 4: the index is extended before the request goes on
+    const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
+    if (refresh === undefined) {
       this.justRead = { id, raw: raw as string }
       return session
-    }), callback)
+    }
+    return refresh.then(() => {
+      this.justRead = { id, raw: raw as string }
+      return session
+    })
   }
 
   set (id: string, session: SessionLike, callback: Callback): void {
