@@ -52,13 +52,21 @@ export class RedisSessionBackend implements SessionBackend {
     return this.run(this.client.getex(this.key(id), 'PX', ttl))
   }
 
-  async set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {
+  set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {
     if (mode === 'update') {
-      const stored = await this.run(this.client.set(this.key(id), value, 'PX', ttl, 'XX'))
-      if (stored === null) return false
-      if (user !== undefined) await this.indexAdd(user, id, ttl)
-      return true
+      // the common write, an update by the same user: one command, no async frame
+      const stored = this.run(this.client.set(this.key(id), value, 'PX', ttl, 'XX'))
+      if (user === undefined) return stored.then((ok) => ok !== null)
+      return stored.then(async (ok) => {
+        if (ok === null) return false
+        await this.indexAdd(user, id, ttl)
+        return true
+      })
     }
+    return this.create(id, value, ttl, user)
+  }
+
+  private async create (id: string, value: string, ttl: number, user?: string): Promise<boolean> {
     // the key first, then its index entry (see the invariant above)
     await this.run(this.client.set(this.key(id), value, 'PX', ttl))
     if (user === undefined) return true

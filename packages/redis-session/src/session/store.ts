@@ -289,18 +289,20 @@ function validMaxAge (maxAge: unknown): maxAge is number {
 }
 
 /**
- * The session as stored: JSON, without the cookie's expiry when it has a
- * maxAge (the store's TTL is then the clock). Deterministic, so an unchanged
- * session serializes to what was loaded: one native stringify to tell,
- * where @fastify/session's isModified() hashes a stable stringify.
+ * The session as stored: JSON, with of its cookie only the lifetime (its
+ * maxAge, or else its expiry): the other attributes come from the current
+ * configuration on every read (see `parse`), so storing them would only cost
+ * bytes and time. Deterministic, so an unchanged session serializes to what
+ * was loaded: one native stringify to tell, where @fastify/session's
+ * isModified() hashes a stable stringify.
  */
 function serialize (session: SessionLike): string {
   const cookie = session.cookie
   if (cookie === undefined || cookie === null || typeof cookie.toJSON !== 'function') return JSON.stringify(session)
-  const plain = cookie.toJSON()
-  // undefined, not delete: JSON leaves it out, and the object keeps its fast shape
-  if (typeof plain.originalMaxAge === 'number') plain.expires = undefined
-  session.cookie = plain
+  const maxAge = cookie.originalMaxAge
+  session.cookie = typeof maxAge === 'number'
+    ? { originalMaxAge: maxAge }
+    : cookie.expires !== undefined && cookie.expires !== null ? { expires: cookie.expires } : {}
   try {
     return JSON.stringify(session)
   } finally {
