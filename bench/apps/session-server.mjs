@@ -24,11 +24,13 @@ if (process.env.STORE === 'connect-redis') {
     cookie: { secure: false, maxAge: 86_400_000 }
   })
   app.addHook('onClose', async () => { await client.quit() })
+  sessionRoutes()
 } else if (process.env.STORE === 'ioredis') {
   await bare()
 } else {
   const { redisSession } = await import('@corral/redis-session')
   await app.register(redisSession, { secret: SECRET, redis: REDIS_URL, prefix: PREFIX, cache: false, bus: false })
+  sessionRoutes()
 }
 
 // the cookie's value is the key, unchecked; GETEX slides the TTL as the stores do
@@ -58,22 +60,23 @@ async function bare () {
   app.addHook('onClose', async () => { await redis.quit() })
 }
 
-if (process.env.STORE !== 'ioredis') {
-app.post('/login', async (request) => {
-  await request.session.regenerate()
-  request.session.set('userId', 'user')
-  request.session.set('visits', 0)
-  return { ok: true }
-})
-// reads and writes the session on every request
-app.get('/rw', async (request) => {
-  const visits = (request.session.get('visits') ?? 0) + 1
-  request.session.set('visits', visits)
-  return { visits }
-})
-// reads only: most requests of a logged-in user
-app.get('/r', async (request) => ({ user: request.session.get('userId') ?? null }))
+function sessionRoutes () {
+  app.post('/login', async (request) => {
+    await request.session.regenerate()
+    request.session.set('userId', 'user')
+    request.session.set('visits', 0)
+    return { ok: true }
+  })
+  // reads and writes the session on every request
+  app.get('/rw', async (request) => {
+    const visits = (request.session.get('visits') ?? 0) + 1
+    request.session.set('visits', visits)
+    return { visits }
+  })
+  // reads only: most requests of a logged-in user
+  app.get('/r', async (request) => ({ user: request.session.get('userId') ?? null }))
 }
+
 // this process' CPU time: a per-request cost less exposed to a busy machine than requests/s
 app.get('/__cpu', async () => { const { user, system } = process.cpuUsage(); return { us: user + system } })
 
