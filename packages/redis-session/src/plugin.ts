@@ -54,7 +54,7 @@ interface Backends {
 async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Promise<Backends> {
   const log = fastify.log
   if (opts.redis !== undefined) {
-    const { client, owned, topology } = connect(opts.redis, opts.commandTimeout)
+    const { client, owned, topology, selfBounded } = connect(opts.redis, opts.commandTimeout)
     try {
       await refuseClusterNode(client, opts.commandTimeout, log)
     } catch (err) {
@@ -65,7 +65,7 @@ async function backendsFor (fastify: FastifyInstance, opts: ResolvedOptions): Pr
     const bus = opts.bus ? await redisPubSub(client, `${opts.prefix}bus:`, log, opts.commandTimeout) : undefined
     return {
       kind: 'redis',
-      sessions: new RedisSessionBackend(client, opts.prefix, opts.commandTimeout),
+      sessions: new RedisSessionBackend(client, opts.prefix, selfBounded ? undefined : opts.commandTimeout),
       cache: opts.cache === false ? undefined : redisCache(client, `${opts.prefix}cache:`, opts.cache, log, opts.commandTimeout),
       bus,
       close: async () => {

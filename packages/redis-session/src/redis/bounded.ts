@@ -8,16 +8,11 @@ export class CommandTimeoutError extends Error {
  * Cluster passed in with ioredis' defaults waits through a hung master for
  * tens of seconds), a request is answered within the bound.
  */
-export async function bounded<T> (work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new CommandTimeoutError()), ms)
+export function bounded<T> (work: Promise<T>, ms: number): Promise<T> {
+  // one promise and one timer per command: on the session path this runs twice a request
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CommandTimeoutError()), ms)
+    // after the timeout, the abandoned command's outcome lands on a settled promise: never unhandled
+    work.then((value) => { clearTimeout(timer); resolve(value) }, (err) => { clearTimeout(timer); reject(err) })
   })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-    // the abandoned command may still fail later: not an unhandled rejection
-    work.catch(() => {})
-  }
 }

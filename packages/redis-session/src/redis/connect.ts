@@ -4,8 +4,13 @@ import { isClusterInput, isSentinelInput, parseAddresses } from './topology.js'
 
 export type Topology = 'single' | 'sentinel' | 'cluster'
 
-/** The client to use, whether we created it (and so must close it), and its topology. */
-export interface Connection { client: RedisClient, owned: boolean, topology: Topology }
+/**
+ * The client to use, whether we created it (and so must close it), its
+ * topology, and whether it bounds every command itself (`commandTimeout` on a
+ * single node or Sentinel client we made, from the moment the command is
+ * issued, offline queue included): such commands need no second timer.
+ */
+export interface Connection { client: RedisClient, owned: boolean, topology: Topology, selfBounded: boolean }
 
 /**
  * A Cluster that fails fast as the single-node client does: every node
@@ -58,7 +63,7 @@ export function sentinelOptions (commandTimeout: number): RedisOptions {
 export function connect (input: RedisInput, commandTimeout: number): Connection {
   if (isRedisClient(input)) {
     const topology: Topology = input.isCluster ? 'cluster' : (input as Redis).options?.sentinels != null ? 'sentinel' : 'single'
-    return { client: input, owned: false, topology }
+    return { client: input, owned: false, topology, selfBounded: false }
   }
   let client: RedisClient
   let topology: Topology
@@ -75,5 +80,6 @@ export function connect (input: RedisInput, commandTimeout: number): Connection 
   }
   // errors surface on commands; an unhandled 'error' event would crash the worker
   client.on('error', () => {})
-  return { client, owned: true, topology }
+  // a Cluster bounds the command on a node, not its wait for slots or a failover
+  return { client, owned: true, topology, selfBounded: topology !== 'cluster' }
 }

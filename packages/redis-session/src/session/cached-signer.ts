@@ -7,7 +7,10 @@ interface UnsignResult { valid: boolean, renew: boolean, value: string | null }
  * cookie is unsigned on every request and its id signed again when the
  * session is restored: two HMACs per request for the same few thousand
  * values. Only valid signatures are remembered, so forged cookies cannot
- * fill the memo; a miss runs the real (timing-safe) check.
+ * fill the memo; a miss runs the real (timing-safe) check. A valid cookie
+ * also answers the signing of its id; ids signed for the first time (the
+ * fresh session of every request without a cookie) are not remembered, so
+ * anonymous traffic cannot push logged-in users' entries out.
  */
 export class CachedSigner {
   private readonly signer: Signer
@@ -19,19 +22,18 @@ export class CachedSigner {
   }
 
   sign (value: string): string {
-    let result = this.signed.get(value)
-    if (result === undefined) {
-      result = this.signer.sign(value)
-      remember(this.signed, value, result, this.max)
-    }
-    return result
+    return this.signed.get(value) ?? this.signer.sign(value)
   }
 
   unsign (signedValue: string): UnsignResult {
     let result = this.unsigned.get(signedValue)
     if (result === undefined) {
       result = this.signer.unsign(signedValue) as UnsignResult
-      if (result.valid) remember(this.unsigned, signedValue, result, this.max)
+      if (result.valid) {
+        remember(this.unsigned, signedValue, result, this.max)
+        // signed with the newest secret: what signing its id gives
+        if (!result.renew) remember(this.signed, result.value as string, signedValue, this.max)
+      }
     }
     return result
   }

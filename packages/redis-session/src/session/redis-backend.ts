@@ -41,24 +41,32 @@ export const INDEX_SLACK = 1.25
 export class RedisSessionBackend implements SessionBackend {
   constructor (private readonly client: RedisClient, private readonly prefix: string, private readonly timeout?: number) {}
 
-  private async run<T> (command: Promise<T>): Promise<T> {
-    return this.timeout === undefined ? await command : await bounded(command, this.timeout)
+  private run<T> (command: Promise<T>): Promise<T> {
+    return this.timeout === undefined ? command : bounded(command, this.timeout)
   }
 
   private key (id: string): string { return `${this.prefix}sess:${id}` }
   private index (user: string): string { return `${this.prefix}user:${user}` }
 
-  async get (id: string, ttl: number): Promise<string | null> {
-    return await this.run(this.client.getex(this.key(id), 'PX', ttl))
+  get (id: string, ttl: number): Promise<string | null> {
+    return this.run(this.client.getex(this.key(id), 'PX', ttl))
   }
 
-  async set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {
+  set (id: string, value: string, ttl: number, mode: WriteMode, user?: string): Promise<boolean> {
     if (mode === 'update') {
-      const stored = await this.run(this.client.set(this.key(id), value, 'PX', ttl, 'XX'))
-      if (stored === null) return false
-      if (user !== undefined) await this.indexAdd(user, id, ttl)
-      return true
+      // the common write, an update by the same user: one command, no async frame
+      const stored = this.run(this.client.set(this.key(id), value, 'PX', ttl, 'XX'))
+      if (user === undefined) return stored.then((ok) => ok !== null)
+      return stored.then(async (ok) => {
+        if (ok === null) return false
+        await this.indexAdd(user, id, ttl)
+        return true
+      })
     }
+    return this.create(id, value, ttl, user)
+  }
+
+  private async create (id: string, value: string, ttl: number, user?: string): Promise<boolean> {
     // the key first, then its index entry (see the invariant above)
     await this.run(this.client.set(this.key(id), value, 'PX', ttl))
     if (user === undefined) return true

@@ -79,17 +79,24 @@ export class SessionStore extends EventEmitter {
 
   // typed as @fastify/session's Session: it is what `set` was given, back from JSON
   get (id: string, callback: Callback<Session | null>): void {
-    this.deliver(this.backend.get(id, this.ttl).then(async (raw) => {
-      const session = raw === null ? null : this.parse(id, raw)
-      if (session === null) return null
-      this.remember(id)
-      const user = this.userOf(session)
-      // awaited, but due only every ttl / 4: the index is extended before the request goes on
-      const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
-      if (refresh !== undefined) await refresh
+    this.deliver(this.backend.get(id, this.ttl).then((raw) => this.restore(id, raw)), callback as Callback<SessionLike | null>)
+  }
+
+  private restore (id: string, raw: string | null): SessionLike | null | Promise<SessionLike> {
+    const session = raw === null ? null : this.parse(id, raw)
+    if (session === null) return null
+    this.remember(id)
+    const user = this.userOf(session)
+    // awaited, but due only every ttl / 4: the index is extended before the request goes on
+    const refresh = user === undefined ? undefined : this.keepIndex(user, id, Math.max(this.ttl, this.ttlOf(session)))
+    if (refresh === undefined) {
       this.justRead = { id, raw: raw as string }
       return session
-    }), callback as Callback<SessionLike | null>)
+    }
+    return refresh.then(() => {
+      this.justRead = { id, raw: raw as string }
+      return session
+    })
   }
 
   // `object`: @fastify/session passes its Session, which has no index signature
@@ -285,18 +292,20 @@ function validMaxAge (maxAge: unknown): maxAge is number {
 }
 
 /**
- * The session as stored: JSON, without the cookie's expiry when it has a
- * maxAge (the store's TTL is then the clock). Deterministic, so an unchanged
- * session serializes to what was loaded: one native stringify to tell,
- * where @fastify/session's isModified() hashes a stable stringify.
+ * The session as stored: JSON, with of its cookie only the lifetime (its
+ * maxAge, or else its expiry): the other attributes come from the current
+ * configuration on every read (see `parse`), so storing them would only cost
+ * bytes and time. Deterministic, so an unchanged session serializes to what
+ * was loaded: one native stringify to tell, where @fastify/session's
+ * isModified() hashes a stable stringify.
  */
 function serialize (session: SessionLike): string {
   const cookie = session.cookie
   if (cookie === undefined || cookie === null || typeof cookie.toJSON !== 'function') return JSON.stringify(session)
-  const plain = cookie.toJSON()
-  // undefined, not delete: JSON leaves it out, and the object keeps its fast shape
-  if (typeof plain.originalMaxAge === 'number') plain.expires = undefined
-  session.cookie = plain
+  const maxAge = cookie.originalMaxAge
+  session.cookie = typeof maxAge === 'number'
+    ? { originalMaxAge: maxAge }
+    : cookie.expires !== undefined && cookie.expires !== null ? { expires: cookie.expires } : {}
   try {
     return JSON.stringify(session)
   } finally {
