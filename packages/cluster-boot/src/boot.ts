@@ -37,7 +37,7 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
 
   const supervisor = new Supervisor(opts, log)
   // sticky: the primary accepts and routes every connection itself; the workers listen on nothing public
-  const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log) : undefined
+  const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log, opts.sticky) : undefined
   const admin = createAdmin(supervisor, log, opts.admin)
   if (opts.primary !== undefined) await opts.primary(admin)
   if (opts.admin !== false) {
