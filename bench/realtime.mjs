@@ -117,10 +117,9 @@ const summary = Object.fromEntries(Object.entries(runs).map(([name, list]) => [n
   errors: list.reduce((s, r) => s + r.errors, 0)
 }]))
 const ratio = (a, b) => b ? Math.round((a / b) * 100) / 100 : null
-const ratios = names.length < 2 ? {} : {
-  p50: ratio(summary.corral.p50, summary.anchor.p50),
-  p99: ratio(summary.corral.p99, summary.anchor.p99),
-  connectMs: ratio(summary.corral.connectMs, summary.anchor.connectMs)
+const ratios = {}
+if (names.length > 1) {
+  for (const field of ['p50', 'p99', 'connectMs']) ratios[field] = ratio(summary.corral[field], summary.anchor[field])
 }
 
 printTable(`${CLIENTS} Socket.IO clients over ${WORKERS} workers, ${BROADCASTS} broadcasts each round, mean of ${ROUNDS} rounds, Node ${process.versions.node}`, Object.entries(summary).map(([name, s]) => ({

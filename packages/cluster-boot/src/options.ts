@@ -194,7 +194,7 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 function stickyOptions (value: BootOptions['sticky']): ResolvedStickyOptions {
   if (value === undefined) return { key: 'ip', trustProxy: 0 }
-  if (value === null || typeof value !== 'object') fail('sticky', "an object { key, trustProxy }", value)
+  if (value === null || typeof value !== 'object') fail('sticky', 'an object { key, trustProxy }', value)
   const key = value.key ?? 'ip'
   const cookie = typeof key === 'object' && key !== null ? (key as { cookie?: unknown }).cookie : undefined
   if (key !== 'ip' && key !== 'sid' && !(typeof cookie === 'string' && COOKIE_NAME.test(cookie))) fail('sticky.key', "'ip', 'sid' or { cookie: '<cookie name>' }", key)

@@ -115,6 +115,26 @@ test("key 'sid': 200 Socket.IO clients on long-polling from one address, 20 roun
   t.same([...slots.keys()].sort(), [0, 1], `both workers got clients (${JSON.stringify(Object.fromEntries(slots))})`)
 })
 
+test("key 'sid': clients that upgrade to WebSocket keep their worker: the upgrade request carries the sid", async (t) => {
+  const { port } = await startSticky(t, { sticky: { key: 'sid' } })
+  const results = await Promise.all(Array.from({ length: 20 }, async () => {
+    const socket: Socket = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false })
+    try {
+      await new Promise<void>((resolve) => socket.io.engine.once('upgrade', () => resolve()))
+      const slots = new Set<number>()
+      for (let n = 0; n < 5; n++) slots.add((await socket.timeout(10_000).emitWithAck('echo', n) as { slot: number }).slot)
+      return { transport: socket.io.engine.transport.name, slots: [...slots], sidSlot: slotFromSid(socket.io.engine.id) }
+    } finally {
+      socket.disconnect()
+    }
+  }))
+  for (const r of results) {
+    t.equal(r.transport, 'websocket')
+    t.same(r.slots, [r.sidSlot], 'every answer from the slot that issued the sid')
+  }
+  t.same([...new Set(results.map((r) => r.sidSlot))].sort(), [0, 1], 'handshakes spread over both workers')
+})
+
 test("with 'rr' the same long-polling clients fail: their polls reach a worker that did not issue the sid", async (t) => {
   const { port } = await startSticky(t, { scheduling: 'rr' })
   const { errors } = await pollingClients(port, 20, 5)

@@ -43,8 +43,29 @@ export function keySlot (value: string, slots: number): number {
 
 const noop = (): void => {}
 
+/** Whether the connection is closed already. */
+function gone (pending: Pending): boolean {
+  return pending.socket !== undefined ? pending.socket.destroyed : pending.handle === undefined
+}
+
+/** Closes the connection, socket or bare handle. */
+function drop (pending: Pending): void {
+  if (pending.socket !== undefined) pending.socket.destroy()
+  pending.handle?.close()
+  pending.handle = undefined
+}
+
+/** A connection's TCP handle as libuv gives it to net.Server, before any net.Socket wraps it. */
+interface TcpHandle {
+  getpeername: (out: { address?: string }) => number
+  close: () => void
+}
+
 interface Pending {
-  socket: net.Socket
+  /** a connection the primary reads the first request of */
+  socket?: net.Socket
+  /** one it never reads: the bare handle, as Node's own round-robin passes it */
+  handle?: TcpHandle
   attempts: number
   timer?: NodeJS.Timeout
   /** the slot its key names (its own, before a dead slot's keys move) */
@@ -107,10 +128,32 @@ export class StickyBalancer {
       this.server.once('error', reject)
       this.server.listen({ port, host }, () => {
         this.server.off('error', reject)
+        if (!this.reads) this.takeHandles()
         this.server.on('error', (err) => this.log.error({ err }, 'sticky balancer error'))
         resolve()
       })
     })
+  }
+
+  /**
+   * Keyed on the address alone, the primary never reads a connection: it
+   * takes each accepted handle before net.Server wraps it in a net.Socket
+   * (a stream, its state, garbage) and passes it on bare, as Node's
+   * round-robin cluster does (it sets `onconnection` on its listening handle
+   * the same way). Where that handle is not there, net.Server's sockets serve.
+   */
+  private takeHandles (): void {
+    const listening = (this.server as unknown as { _handle?: { onconnection?: unknown } })._handle
+    if (listening === undefined || listening === null || typeof listening.onconnection !== 'function') return
+    listening.onconnection = (err: number, handle?: TcpHandle): void => {
+      if (err !== 0 || handle === undefined) {
+        this.log.warn({ errno: err }, 'sticky balancer could not accept a connection')
+        return
+      }
+      const peer: { address?: string } = {}
+      handle.getpeername(peer)
+      this.route({ handle, attempts: 0, slot: stickySlot(peer.address, this.slots) })
+    }
   }
 
   /** Stops accepting; connections already handed over stay with their workers, which drain them. */
@@ -120,7 +163,7 @@ export class StickyBalancer {
     this.server.close()
     for (const pending of this.waiting) {
       clearTimeout(pending.timer)
-      pending.socket.destroy()
+      drop(pending)
     }
     this.waiting.clear()
   }
@@ -154,9 +197,8 @@ export class StickyBalancer {
   }
 
   private route (pending: Pending): void {
-    const { socket } = pending
-    if (this.closed || socket.destroyed) {
-      socket.destroy()
+    if (this.closed || gone(pending)) {
+      drop(pending)
       return
     }
     const record = this.targetSlot(pending.slot ?? this.nextTurn())
@@ -169,16 +211,20 @@ export class StickyBalancer {
     const message: StickyMessage = pending.head === undefined || pending.head.length === 0
       ? { corral: STICKY_CONNECTION }
       : { corral: STICKY_CONNECTION, head: pending.head.toString('base64') }
-    record.worker.send(message, socket, { keepOpen: false }, (err: Error | null) => {
+    // a bare handle goes as Node passes any native handle (ours to close once written); a socket as a socket
+    const sent = (pending.socket ?? pending.handle) as net.Socket
+    record.worker.send(message, sent, { keepOpen: false }, (err: Error | null) => {
       if (err == null) {
         this.handed++
+        // the worker has its own descriptor now: the primary's goes
+        pending.handle?.close()
         return
       }
-      // the worker exited between the choice and the write: the socket is still ours, try again
-      if (pending.attempts < MAX_ATTEMPTS && !socket.destroyed) this.route(pending)
+      // the worker exited between the choice and the write: the connection is still ours, try again
+      if (pending.attempts < MAX_ATTEMPTS && !gone(pending)) this.route(pending)
       else {
         this.log.warn({ err, slot: record.slot, pid: record.pid }, 'sticky hand-over failed: connection dropped')
-        socket.destroy()
+        drop(pending)
       }
     })
   }
@@ -196,7 +242,7 @@ export class StickyBalancer {
    * not HTTP, goes by its address: the worker's parser answers it.
    */
   private readFirst (pending: Pending): void {
-    const { socket } = pending
+    const socket = pending.socket as net.Socket
     const chunks: Buffer[] = []
     let size = 0
     const finish = (complete: boolean): void => {
@@ -242,10 +288,11 @@ export class StickyBalancer {
     this.waiting.add(pending)
     pending.timer = setTimeout(() => {
       this.waiting.delete(pending)
-      pending.socket.destroy()
+      drop(pending)
     }, PENDING_TIMEOUT_MS)
     pending.timer.unref()
-    pending.socket.once('close', () => {
+    // a bare handle says nothing when its client leaves: it waits its time, and the worker reads the end
+    pending.socket?.once('close', () => {
       clearTimeout(pending.timer)
       this.waiting.delete(pending)
     })

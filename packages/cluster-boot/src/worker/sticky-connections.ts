@@ -1,10 +1,14 @@
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import type { Server } from 'node:http'
 import { isEnvelope } from '../ipc/ipc-bus.js'
 import { STICKY_CONNECTION, type StickyMessage } from '../primary/sticky-balancer.js'
 
 interface CountedServer extends Server {
   _connections: number
+  /** net.Server's accept options, as http.Server sets them (noDelay true by default) */
+  noDelay?: boolean
+  keepAlive?: boolean
+  keepAliveInitialDelay?: number
 }
 
 interface ServedSocket extends Socket {
@@ -26,8 +30,13 @@ interface ServedSocket extends Socket {
 export function acceptStickyConnections (channel: NodeJS.Process, server: Server): () => void {
   const onMessage = (message: unknown, handle: unknown): void => {
     if (handle === undefined || !isEnvelope(message) || message.corral !== STICKY_CONNECTION) return
-    const socket = handle as ServedSocket
+    // a connection the primary read comes as a socket; one it did not, as the bare handle
+    const socket = (handle instanceof net.Socket ? handle : new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts)) as ServedSocket
     const counted = server as CountedServer
+    // what net.Server's accept does with its options and emit('connection') does not: without it, Nagle
+    // holds each small write (a response's second part, a WebSocket frame) until the client acks the last one
+    if (counted.noDelay !== false) socket.setNoDelay(true)
+    if (counted.keepAlive === true) socket.setKeepAlive(true, counted.keepAliveInitialDelay)
     counted._connections++
     socket.once('close', () => { counted._connections-- })
     socket.server = server
