@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const only = process.argv.slice(2)
-const suites = ['cluster-boot', 'scheduling', 'sticky', 'redis-session', 'health', 'metrics'].filter((s) => only.length === 0 || only.includes(s))
+const suites = ['cluster-boot', 'scheduling', 'sticky', 'realtime', 'redis-session', 'health', 'metrics'].filter((s) => only.length === 0 || only.includes(s))
 const LTS = process.env.BENCH_LTS ?? '24'
 
 function ltsNode () {

@@ -8,6 +8,7 @@ await boot({
   port: Number(process.env.PORT),
   // unset or empty: cluster-boot's own default
   scheduling: process.env.SCHEDULING || undefined,
+  sticky: process.env.STICKY ? JSON.parse(process.env.STICKY) : undefined,
   logger: { level: 'warn' },
   admin: process.env.ADMIN_PORT ? { port: Number(process.env.ADMIN_PORT) } : false
 })

@@ -20,8 +20,9 @@ export function ensureWrk () {
  * every request opens a connection (what nginx does without upstream
  * keep-alive, and what short-lived clients do).
  */
-export async function wrk (url, { seconds, connections = 50, newConnections = false } = {}) {
-  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...(newConnections ? ['-H', 'Connection: close'] : []), url]
+export async function wrk (url, { seconds, connections = 50, newConnections = false, script } = {}) {
+  // `script`: a wrk Lua script (a path) that shapes each request
+  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...(newConnections ? ['-H', 'Connection: close'] : []), ...(script ? ['-s', script] : []), url]
   const { stdout } = await run('wrk', args, { timeout: (seconds + 30) * 1000 })
   const num = (re) => { const m = re.exec(stdout); return m === null ? 0 : Number(m[1]) }
   const ms = (re) => {

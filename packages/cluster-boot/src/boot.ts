@@ -62,7 +62,7 @@ export async function boot (options: BootOptions): Promise<BootResult> {
 
   const supervisor = new Supervisor(opts, log)
   // sticky: the primary accepts and routes every connection itself; the workers listen on nothing public
-  const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log) : undefined
+  const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log, opts.sticky) : undefined
   const admin = createAdmin(supervisor, log, opts.admin)
   let adminFailed = false
   // the admin server readies once the first worker's primary modules are in (Fastify adds no route after ready)

@@ -10,12 +10,25 @@ export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
 /** 'auto' (the default): 'reuseport' where the platform has it (Node >= 22.12 on Linux), else 'none'. */
 export type SchedulingOption = Scheduling | 'auto'
 
-/** What `scheduling: 'sticky'` keeps together: 'ip', every connection from one client address reaches one slot. */
-export type StickyKey = 'ip'
+/**
+ * What `scheduling: 'sticky'` routes a connection by: 'ip', the client address;
+ * 'sid', Socket.IO's `sid` query parameter in the first request; { cookie },
+ * that cookie's value. A first request without the key falls back: 'sid' to
+ * the next slot in turn (a handshake), a cookie to the address.
+ */
+export type StickyKey = 'ip' | 'sid' | { cookie: string }
 
 export interface StickyOptions {
   /** the stable key a connection is routed by (default 'ip') */
   key?: StickyKey
+  /** proxies in front whose X-Forwarded-For entries are trusted for the address: false/0 (default), true (1) or a count */
+  trustProxy?: boolean | number
+}
+
+/** `sticky` as checked, trustProxy as a count of hops. */
+export interface ResolvedStickyOptions {
+  key: StickyKey
+  trustProxy: number
 }
 
 /** Builds the app in each worker. May be async; gets the worker it runs in. */
@@ -105,7 +118,7 @@ export interface ResolvedOptions {
   minUptime: number
   maxMemory: number
   scheduling: SchedulingOption
-  sticky: Required<StickyOptions>
+  sticky: ResolvedStickyOptions
   statsInterval: number
   hangTimeout: number
   idleCloseDelay: number
@@ -175,12 +188,16 @@ function adminOptions (value: BootOptions['admin'], env: NodeJS.ProcessEnv): Res
   return { port, host: adminHost, token, allowedHosts: allowedHosts.map((h) => h.toLowerCase()) }
 }
 
-function stickyOptions (value: BootOptions['sticky']): Required<StickyOptions> {
-  if (value === undefined) return { key: 'ip' }
-  if (value === null || typeof value !== 'object') fail('sticky', "an object { key: 'ip' }", value)
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+function stickyOptions (value: BootOptions['sticky']): ResolvedStickyOptions {
+  if (value === undefined) return { key: 'ip', trustProxy: 0 }
+  if (value === null || typeof value !== 'object') fail('sticky', 'an object { key, trustProxy }', value)
   const key = value.key ?? 'ip'
-  if (key !== 'ip') fail('sticky.key', "'ip'", key)
-  return { key }
+  const cookie = typeof key === 'object' && key !== null ? (key as { cookie?: unknown }).cookie : undefined
+  if (key !== 'ip' && key !== 'sid' && !(typeof cookie === 'string' && COOKIE_NAME.test(cookie))) fail('sticky.key', "'ip', 'sid' or { cookie: '<cookie name>' }", key)
+  const trustProxy = value.trustProxy === true ? 1 : value.trustProxy === false ? 0 : integer('sticky.trustProxy', value.trustProxy, 0, 0, 32)
+  return { key: typeof key === 'object' ? { cookie: cookie as string } : key, trustProxy }
 }
 
 /** Reads and checks every option once, with its default, so a bad value fails before anything forks. */

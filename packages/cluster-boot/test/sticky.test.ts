@@ -34,8 +34,8 @@ const STICKY = { scheduling: 'sticky' }
 test("'sticky' is a scheduling, routed by { key: 'ip' } unless told otherwise; a bad sticky option is refused by name", async (t) => {
   // never called: resolveOptions only checks that app is a function
   const app = (() => null) as unknown as AppFactory
-  t.same(resolveOptions({ app, scheduling: 'sticky' }).sticky, { key: 'ip' })
-  t.same(resolveOptions({ app, scheduling: 'sticky', sticky: { key: 'ip' } }).sticky, { key: 'ip' })
+  t.same(resolveOptions({ app, scheduling: 'sticky' }).sticky, { key: 'ip', trustProxy: 0 })
+  t.same(resolveOptions({ app, scheduling: 'sticky', sticky: { key: 'ip' } }).sticky, { key: 'ip', trustProxy: 0 })
   // @ts-expect-error wrong on purpose
   t.throws(() => resolveOptions({ app, sticky: 'ip' }), { code: 'CORRAL_INVALID_OPTION', message: /"sticky"/ })
   // @ts-expect-error wrong on purpose
@@ -108,7 +108,14 @@ test("two rolling reloads under new-connection load fail no request under 'stick
   t.ok(result.requests > 100, `the load ran (${result.requests} requests)`)
   t.equal(result.errors, 0, `no failed connections (${result.failures.join(', ')})`)
   t.equal(result.non2xx, 0, 'no non-2xx answers')
-  t.ok(Object.keys(result.pids).length >= 4, 'answered by old and new workers of both slots')
+  // the load lasts a fixed time and a reload under a busy machine does not: which replacements it reached varies,
+  // so that the replacements serve is checked below, from both slots' addresses
+  t.ok(Object.keys(result.pids).length >= 2, `answered by the workers of both slots (${JSON.stringify(result.pids)})`)
+  for (const [slot, address] of addressesPerSlot()) {
+    const res = await getFrom(port, address)
+    t.equal(res.body.slot, slot)
+    t.ok(last.includes(res.body.pid), `slot ${slot} served by its newest worker after the reloads`)
+  }
   t.equal(last.filter((p) => first.includes(p)).length, 0, 'every worker replaced')
 })
 
