@@ -11,6 +11,6 @@ await boot({
   // 'sticky' keeps each client on one worker (in-memory state per client); unset: cluster-boot's default
   scheduling: (process.env.SCHEDULING || undefined) as Scheduling | undefined,
   primary: async (admin) => {
-    admin.get('/about', async () => ({ app: 'corral example', primaryPid: process.pid, workers: admin.supervisor.workers().length }))
+    admin.get('/about', async () => ({ app: 'corral example', primaryPid: process.pid, workers: admin.supervisor?.workers().length }))
   }
 })

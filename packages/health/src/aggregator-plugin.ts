@@ -1,7 +1,6 @@
 import type { WorkerInfo } from '@corral/cluster-boot'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidOptionError } from './errors.js'
 import { resolveAggregatorOptions, type HealthAggregatorOptions } from './options.js'
 import { HEALTH_NAMESPACE, isReadinessReport, type ReadinessReport } from './readiness-report.js'
 import { MEDIA_TYPE } from './report.js'

@@ -1,6 +1,5 @@
 import { isLoopback } from '@corral/cluster-boot'
 import type { FastifyRequest } from 'fastify'
-import type { HealthAggregatorOptions } from './aggregator-plugin.js'
 import type { CheckDefinition, CheckFn } from './check.js'
 import { optionChecks, type OptionChecks } from '@corral/cluster-boot/options'
 import { InvalidOptionError } from './errors.js'

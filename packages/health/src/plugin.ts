@@ -1,3 +1,4 @@
+import { describeValue } from '@corral/cluster-boot/options'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { workerContext } from '@corral/cluster-boot'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -81,7 +82,7 @@ async function healthPlugin (fastify: FastifyInstance, options: HealthOptions): 
   if (worker !== null) {
     if (options.primary !== false) {
       const primary = options.primary ?? {}
-      if (primary === null || typeof primary !== 'object' || Array.isArray(primary)) throw new InvalidOptionError('primary', 'expected an object of aggregator options or false')
+      if (primary === null || typeof primary !== 'object' || Array.isArray(primary)) throw new InvalidOptionError('primary', 'an object of aggregator options or false', describeValue(primary))
       // the machine's view (/health on the admin server): the primary loads it before this worker counts as ready
       await worker.usePrimary(new URL('./primary.js', import.meta.url), primary)
     }
