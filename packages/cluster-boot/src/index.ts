@@ -1,4 +1,4 @@
-export { boot, chooseScheduling, reusePortSupported } from './boot.js'
+export { boot, chooseScheduling, reusePortMigrates, reusePortSupported } from './boot.js'
 export { Supervisor } from './primary/supervisor.js'
 export type { ExitInfo, ReloadResult, ReplaceReason, SlotState, SlotStatus, SupervisorState } from './primary/supervisor.js'
 export { WorkerRecord } from './primary/worker-record.js'
