@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
@@ -19,6 +20,20 @@ export function reusePortSupported (version = process.versions.node, platform = 
 }
 
 /**
+ * Whether Linux moves the connections queued on a closing SO_REUSEPORT
+ * listener to another listener of its group (sysctl net.ipv4.tcp_migrate_req,
+ * Linux >= 5.14, off by default). Without it, the connections accepted by the
+ * kernel for a worker that drains in a reload are reset.
+ */
+export function reusePortMigrates (read = (): string => readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8')): boolean {
+  try {
+    return read().trim() === '1'
+  } catch {
+    return false
+  }
+}
+
+/**
  * What `boot()` resolves with, in each process it runs in: the code after
  * `await boot()` runs in the primary and in every worker, so it narrows on
  * `role` before it touches either side.
@@ -33,11 +48,16 @@ export type BootResult =
  * What runs for a `scheduling` option here. 'auto' takes the primary out of
  * the accept path: with round-robin every new connection passes through the
  * primary and over IPC, which halves throughput when each request opens one
- * (bench/README.md, "Scheduling"). 'reuseport' needs Node >= 22.12 on Linux;
- * where it is missing, 'none' measured as fast.
+ * (bench/README.md, "Scheduling"). It is 'reuseport' only where the kernel
+ * also migrates a closing listener's queue (a reload under 'reuseport'
+ * otherwise resets the connections queued on the drained worker's socket:
+ * test/readiness), else 'none' (one shared socket: nothing queued is lost),
+ * which measured nearly as fast. An explicit 'reuseport' where Node or the
+ * platform lacks it is 'none'.
  */
-export function chooseScheduling (requested: SchedulingOption, supported = reusePortSupported()): Scheduling {
-  if (requested === 'auto' || requested === 'reuseport') return supported ? 'reuseport' : 'none'
+export function chooseScheduling (requested: SchedulingOption, supported = reusePortSupported(), migrates = reusePortMigrates()): Scheduling {
+  if (requested === 'auto') return supported && migrates ? 'reuseport' : 'none'
+  if (requested === 'reuseport') return supported ? 'reuseport' : 'none'
   return requested
 }
 
@@ -56,6 +76,8 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   const scheduling = chooseScheduling(opts.scheduling)
   if (opts.scheduling === 'reuseport' && scheduling !== 'reuseport') {
     log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'none'")
+  } else if (scheduling === 'reuseport' && !reusePortMigrates()) {
+    log.warn("scheduling 'reuseport' without sysctl net.ipv4.tcp_migrate_req=1: a reload resets the connections queued on a draining worker's socket")
   }
   cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR
   opts.env.CORRAL_SCHEDULING = scheduling

@@ -1,4 +1,4 @@
-export { boot, chooseScheduling, reusePortSupported } from './boot.js'
+export { boot, chooseScheduling, reusePortMigrates, reusePortSupported } from './boot.js'
 export type { BootResult } from './boot.js'
 export type { SupervisorView, SupervisorEvents, SupervisorState, WorkerInfo, PrimaryBusApi } from './primary/supervisor-view.js'
 export type { ExitInfo, ReloadResult, ReplaceReason, ScaleResult, SlotState, SlotStatus } from './primary/supervisor.js'

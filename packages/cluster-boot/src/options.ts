@@ -7,7 +7,7 @@ import { optionChecks, type OptionChecks } from './option-checks.js'
 import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
-/** 'auto' (the default): 'reuseport' where the platform has it (Node >= 22.12 on Linux), else 'none'. */
+/** 'auto' (the default): 'none', or 'reuseport' where Node has it and sysctl net.ipv4.tcp_migrate_req is 1. */
 export type SchedulingOption = Scheduling | 'auto'
 
 /**

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { chooseScheduling, reusePortSupported } from '@corral/cluster-boot'
+import { chooseScheduling, reusePortMigrates, reusePortSupported } from '@corral/cluster-boot'
 import { waitFor } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
@@ -13,13 +13,18 @@ test('reuseport needs Node 22.12+ (or 23.1+) on Linux', async (t) => {
   t.equal(reusePortSupported('24.0.0', 'darwin'), false)
 })
 
-test("the default, 'auto', is 'reuseport' where the platform has it and 'none' elsewhere: the primary stays out of the accept path", async (t) => {
-  t.equal(chooseScheduling('auto', true), 'reuseport')
-  t.equal(chooseScheduling('auto', false), 'none')
-  t.equal(chooseScheduling('reuseport', false), 'none')
-  for (const mode of ['rr', 'none', 'sticky']) t.equal(chooseScheduling(mode, true), mode, `${mode} is kept`)
+test("the default, 'auto', keeps the primary out of the accept path and loses nothing queued on a reload: 'reuseport' only where the kernel migrates a closing listener's queue, else 'none'", async (t) => {
+  t.equal(chooseScheduling('auto', true, true), 'reuseport')
+  t.equal(chooseScheduling('auto', true, false), 'none', 'without tcp_migrate_req a reload resets queued connections')
+  t.equal(chooseScheduling('auto', false, true), 'none')
+  t.equal(chooseScheduling('reuseport', true, false), 'reuseport', 'asked for, it is kept (with a warning)')
+  t.equal(chooseScheduling('reuseport', false, true), 'none')
+  for (const mode of ['rr', 'none', 'sticky']) t.equal(chooseScheduling(mode, true, true), mode, `${mode} is kept`)
+  t.equal(reusePortMigrates(() => '1\n'), true)
+  t.equal(reusePortMigrates(() => '0\n'), false)
+  t.equal(reusePortMigrates(() => { throw new Error('ENOENT') }), false, 'no such sysctl: no migration')
   const { get, proc } = await startCluster(t)
-  t.equal(proc.lines.find((l) => l.msg === 'starting workers')?.scheduling, reusePortSupported() ? 'reuseport' : 'none')
+  t.equal(proc.lines.find((l) => l.msg === 'starting workers')?.scheduling, reusePortSupported() && reusePortMigrates() ? 'reuseport' : 'none')
   t.equal(proc.lines.filter((l) => /needs Node >= 22\.12/.test(l.msg ?? '')).length, 0, 'no warning for the default')
   t.equal((await get('/')).status, 200)
 })
@@ -31,6 +36,7 @@ test("scheduling 'reuseport' serves on every worker, or falls back to none with 
   if (reusePortSupported()) {
     t.equal(warnings.length, 0)
     t.equal(started?.scheduling, 'reuseport')
+    t.equal(proc.lines.filter((l) => /tcp_migrate_req/.test(l.msg ?? '')).length, reusePortMigrates() ? 0 : 1, 'a warning when reloads can reset queued connections')
   } else {
     t.equal(warnings.length, 1, 'one warning')
     t.equal(warnings[0].level, 40)
