@@ -16,7 +16,7 @@ export interface RealtimeOptions {
   redis?: RedisClientLike
   /** ms a draining worker keeps its connections open before it closes them (WebSockets with 1001 Going Away) (default 0) */
   shutdownDelay?: number
-  /** prefix of the `fastify.bus` channels WebSocket broadcasts travel on (default 'corral.realtime:') */
+  /** prefix of the `fastify.bus` channels WebSocket broadcasts travel on, and of the Socket.IO adapter's Redis stream, channels and session keys (default 'corral.realtime:') */
   channelPrefix?: string
 }
 

@@ -101,7 +101,7 @@ async function realtimePlugin (fastify: FastifyInstance, options: RealtimeOption
   let io: Server | undefined
   let adapter: AdapterKind | undefined
   if (opts.socketio !== false) {
-    ({ io, adapter } = await attachSocketIo(fastify.server, opts.socketio, opts.redis, worker, () => draining, wss !== undefined, fastify.log))
+    ({ io, adapter } = await attachSocketIo(fastify.server, opts.socketio, opts.redis, opts.channelPrefix, worker, () => draining, wss !== undefined, fastify.log))
   }
 
   const connections = (): ConnectionCounts => ({ websocket: wss?.clients.size ?? 0, socketio: io?.engine.clientsCount ?? 0 })

@@ -17,10 +17,12 @@ export type AdapterKind = 'redis-streams' | 'cluster' | 'memory'
  * recovery across them); the cluster adapter in a cluster-boot worker (the
  * workers of this machine, through the primary); in memory alone.
  */
-async function adapterFor (redis: RedisClientLike | undefined, worker: WorkerContext | null, log: FastifyBaseLogger): Promise<{ kind: AdapterKind, adapter?: ServerOptions['adapter'] }> {
+async function adapterFor (redis: RedisClientLike | undefined, prefix: string, worker: WorkerContext | null, log: FastifyBaseLogger): Promise<{ kind: AdapterKind, adapter?: ServerOptions['adapter'] }> {
   if (redis !== undefined) {
     const { createAdapter } = await import('@socket.io/redis-streams-adapter')
-    return { kind: 'redis-streams', adapter: createAdapter(redis) as unknown as ServerOptions['adapter'] }
+    // the names carry the prefix: two apps on one Redis keep their streams, channels and sessions apart
+    const adapter = createAdapter(redis, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io`, sessionKeyPrefix: `${prefix}sio:session:` })
+    return { kind: 'redis-streams', adapter: adapter as unknown as ServerOptions['adapter'] }
   }
   if (worker === null) return { kind: 'memory' }
   try {
@@ -44,14 +46,16 @@ export async function attachSocketIo (
   server: HttpServer,
   options: Partial<ServerOptions>,
   redis: RedisClientLike | undefined,
+  prefix: string,
   worker: WorkerContext | null,
   draining: () => boolean,
   withWebSockets: boolean,
   log: FastifyBaseLogger
 ): Promise<{ io: Server, adapter: AdapterKind }> {
   const { Server: SocketIoServer } = await import('socket.io')
-  const { kind, adapter } = await adapterFor(redis, worker, log)
+  const { kind, adapter } = await adapterFor(redis, prefix, worker, log)
   const allow = options.allowRequest
+  const closeListeners = new Set(server.listeners('close'))
   const io = new SocketIoServer(server, {
     ...options,
     ...(adapter === undefined ? {} : { adapter }),
@@ -63,5 +67,8 @@ export async function attachSocketIo (
       allow(req, callback)
     }
   })
+  // engine.io closes every client when the server emits 'close'; under sticky scheduling a worker's server never
+  // listens, and net.Server emits 'close' each time its last handed-over connection ends: the app's onClose closes it instead
+  for (const listener of server.listeners('close')) if (!closeListeners.has(listener)) server.off('close', listener as () => void)
   return { io, adapter: kind }
 }
