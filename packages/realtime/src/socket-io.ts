@@ -1,4 +1,5 @@
-import type { Server as HttpServer } from 'node:http'
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { errors, type WorkerContext } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server, ServerOptions } from 'socket.io'
@@ -8,6 +9,8 @@ import type { RedisClientLike } from './options.js'
 /** The IPC namespace the primary side answers on: a worker asks it once, to know the cluster adapter's primary side runs. */
 export const PRIMARY_NAMESPACE = 'corral.realtime'
 const PRIMARY_CHECK_TIMEOUT = 2000
+
+type UpgradeListener = (this: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 export type AdapterKind = 'redis-streams' | 'cluster' | 'memory'
 
@@ -56,6 +59,7 @@ export async function attachSocketIo (
   const { kind, adapter } = await adapterFor(redis, prefix, worker, log)
   const allow = options.allowRequest
   const closeListeners = new Set(server.listeners('close'))
+  const upgradeListeners = server.listeners('upgrade') as UpgradeListener[]
   const io = new SocketIoServer(server, {
     ...options,
     ...(adapter === undefined ? {} : { adapter }),
@@ -70,5 +74,13 @@ export async function attachSocketIo (
   // engine.io closes every client when the server emits 'close'; under sticky scheduling a worker's server never
   // listens, and net.Server emits 'close' each time its last handed-over connection ends: the app's onClose closes it instead
   for (const listener of server.listeners('close')) if (!closeListeners.has(listener)) server.off('close', listener as () => void)
+  // an upgrade under Socket.IO's path is engine.io's alone: @fastify/websocket would answer it too (a 404), on the same socket
+  const path = `${(options.path ?? '/socket.io').replace(/\/$/, '')}/`
+  for (const listener of upgradeListeners) {
+    server.off('upgrade', listener)
+    server.on('upgrade', function (this: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
+      if (req.url?.startsWith(path) !== true) listener.call(this, req, socket, head)
+    })
+  }
   return { io, adapter: kind }
 }

@@ -3,6 +3,7 @@
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
 // @ts-expect-error the shared helpers are plain JS
@@ -12,6 +13,22 @@ export { freePort, request, waitFor, sleep, REDIS_URL }
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const FIXTURE = path.join(here, 'fixtures', 'cluster.mjs')
+
+/** Keys and channels of their own for each test on the shared Redis. */
+export function uniquePrefix (): string {
+  return `corral-realtime-test:${process.pid}:${Date.now()}:`
+}
+
+/** Deletes what a test left on the shared Redis under `prefix`. */
+export async function cleanRedis (prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL)
+  try {
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+  } finally {
+    redis.disconnect()
+  }
+}
 
 export interface Tap {
   teardown (fn: () => unknown): void
@@ -63,7 +80,7 @@ export async function startCluster (t: Tap, env: Record<string, string> = {}): P
         return rows.length === count && rows.every((w) => w.state === 'ready') ? rows : false
       }, { timeout: 60_000, message: `${count} ready workers; stderr: ${proc.stderr.slice(-1000)}` })
     },
-    broadcast: (data) => request(`http://127.0.0.1:${port}/broadcast`, { method: 'POST', body: data }),
+    broadcast: (data) => request(`http://${env.HOST ?? '127.0.0.1'}:${port}/broadcast`, { method: 'POST', body: data }),
     lines: proc.lines,
     stderr: () => proc.stderr
   }
@@ -90,7 +107,7 @@ export interface WsClient {
  * `reconnect`, it connects again after a close, as the chat page does (100 ms
  * after a 1001, or after a refused attempt).
  */
-export function wsClient (port: number, { reconnect = false, localAddress }: { reconnect?: boolean, localAddress?: string } = {}): Promise<WsClient> {
+export function wsClient (port: number, { reconnect = false, localAddress, host = '127.0.0.1' }: { reconnect?: boolean, localAddress?: string, host?: string } = {}): Promise<WsClient> {
   return new Promise((resolve, reject) => {
     let stopped = false
     const client: WsClient = {
@@ -107,7 +124,7 @@ export function wsClient (port: number, { reconnect = false, localAddress }: { r
       }
     }
     const open = (): void => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { localAddress })
+      const socket = new WebSocket(`ws://${host}:${port}/ws`, { localAddress })
       client.socket = socket
       socket.on('message', (raw) => {
         const data = JSON.parse(raw.toString())
@@ -156,10 +173,10 @@ export interface SioClient {
 }
 
 /** A socket.io-client that keeps its hellos, the 'news' it gets and every error. */
-export function sioClient (port: number, options: Partial<ManagerOptions & SocketOptions> & { localAddress?: string } = {}): SioClient {
-  const { localAddress, ...rest } = options
+export function sioClient (port: number, options: Partial<ManagerOptions & SocketOptions> & { localAddress?: string, host?: string } = {}): SioClient {
+  const { localAddress, host = '127.0.0.1', ...rest } = options
   const agent = localAddress === undefined ? undefined : new http.Agent({ localAddress } as http.AgentOptions)
-  const socket = ioClient(`http://127.0.0.1:${port}`, {
+  const socket = ioClient(`http://${host}:${port}`, {
     reconnectionDelay: 100,
     reconnectionDelayMax: 1000,
     ...(agent === undefined ? {} : { agent: agent as unknown as string }),
