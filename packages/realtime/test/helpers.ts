@@ -94,8 +94,12 @@ export interface WsClient {
   slot: number | null
   pid: number | null
   messages: any[]
-  /** close codes, in order */
+  /** close codes of the connections that had opened, in order */
   closes: number[]
+  /** when the last of them closed */
+  closedAt: number | null
+  /** attempts to reconnect that were refused (a draining worker answers 503) */
+  refused: number
   /** connections made (1 + reconnects) */
   connects: number
   reconnectedAt: number | null
@@ -116,6 +120,8 @@ export function wsClient (port: number, { reconnect = false, localAddress, host 
       pid: null,
       messages: [],
       closes: [],
+      closedAt: null,
+      refused: 0,
       connects: 0,
       reconnectedAt: null,
       stop () {
@@ -139,9 +145,16 @@ export function wsClient (port: number, { reconnect = false, localAddress, host 
         }
       })
       socket.on('error', (err) => { if (client.connects === 0 && !reconnect) reject(err) })
+      let opened = false
+      socket.on('open', () => { opened = true })
       socket.on('close', (code) => {
         if (client.socket !== socket) return
-        client.closes.push(code)
+        if (opened) {
+          client.closes.push(code)
+          client.closedAt = Date.now()
+        } else {
+          client.refused++
+        }
         if (reconnect && !stopped) setTimeout(open, code === 1001 ? 100 : 200)
       })
     }
