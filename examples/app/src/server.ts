@@ -1,6 +1,7 @@
 import { boot, type Scheduling } from '@corral/cluster-boot'
 import { buildApp } from './app.js'
 import { healthPrimary } from './features/health.js'
+import { livePrimary } from './features/live.js'
 import { metricsPrimary } from './features/metrics.js'
 import { sessionsPrimary } from './features/sessions.js'
 
@@ -15,5 +16,6 @@ await boot({
     await metricsPrimary(admin)
     await healthPrimary(admin)
     await sessionsPrimary(admin)
+    await livePrimary(admin)
   }
 })
