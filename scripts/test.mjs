@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
-const dirs = ['packages/cluster-boot', 'packages/redis-session', 'packages/health', 'packages/metrics', 'examples/app', 'examples/scale-out']
+const dirs = ['packages/cluster-boot', 'packages/redis-session', 'packages/health', 'packages/metrics', 'packages/realtime', 'examples/app', 'examples/scale-out']
   .filter((d) => existsSync(path.join(root, d, 'package.json')) && JSON.parse(readFileSync(path.join(root, d, 'package.json'), 'utf8')).scripts?.test)
 
 let passed = 0

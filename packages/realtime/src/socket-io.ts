@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { errors, type WorkerContext } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server, ServerOptions } from 'socket.io'
-import { NoPrimaryError } from './errors.js'
+import { DrainingError, NoPrimaryError } from './errors.js'
 import type { RedisClientLike } from './options.js'
 
 /** The IPC namespace the primary side answers on: a worker asks it once, to know the cluster adapter's primary side runs. */
@@ -66,7 +66,7 @@ export async function attachSocketIo (
     // engine.io ends upgrades it does not own after a second; @fastify/websocket answers those, maybe later
     ...(withWebSockets ? { destroyUpgrade: false } : {}),
     allowRequest (req, callback) {
-      if (draining()) return callback('draining', false)
+      if (draining()) return callback(new DrainingError().message, false)
       if (allow === undefined) return callback(null, true)
       allow(req, callback)
     }

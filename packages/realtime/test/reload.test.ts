@@ -21,10 +21,10 @@ test(`a rolling reload with ${WS_CLIENTS + SIO_CLIENTS} clients: WebSockets clos
 
   // one message every 20 ms, before, during and after the reload; only those the app accepted count
   const published: number[] = []
-  let publishing = true
-  t.teardown(() => { publishing = false })
+  const run = { publishing: true }
+  t.teardown(() => { run.publishing = false })
   const publisher = (async () => {
-    for (let seq = 0; publishing; seq++) {
+    for (let seq = 0; run.publishing; seq++) {
       try {
         const res = await cluster.broadcast({ seq })
         if (res.status === 200) published.push(seq)
@@ -41,7 +41,7 @@ test(`a rolling reload with ${WS_CLIENTS + SIO_CLIENTS} clients: WebSockets clos
   await waitFor(() => ws.every((c) => c.socket.readyState === c.socket.OPEN && c.connects === c.closes.length + 1), { timeout: 5000, message: 'every WebSocket client connected again' })
   await waitFor(() => sio.every((c) => c.socket.connected && c.hellos.length >= 2), { timeout: 5000, message: 'every Socket.IO client connected again' })
   await sleep(300)
-  publishing = false
+  run.publishing = false
   await publisher
 
   t.same([...new Set(ws.flatMap((c) => c.closes))], [1001], 'every WebSocket connection was closed with 1001 Going Away')
