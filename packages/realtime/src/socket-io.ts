@@ -4,7 +4,6 @@ import { errors, type WorkerContext } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server, ServerOptions } from 'socket.io'
 import { DrainingError, NoPrimaryError } from './errors.js'
-import { closeRecoveryGap } from './recovery-gap.js'
 import type { RedisClientLike } from './options.js'
 
 /** The IPC namespace the primary side answers on: a worker asks it once, to know the cluster adapter's primary side runs. */
@@ -26,9 +25,7 @@ async function adapterFor (redis: RedisClientLike | undefined, prefix: string, w
     const { createAdapter } = await import('@socket.io/redis-streams-adapter')
     // the names carry the prefix: two apps on one Redis keep their streams, channels and sessions apart
     const streamName = `${prefix}socket.io`
-    const create = createAdapter(redis, { streamName, channelPrefix: streamName, sessionKeyPrefix: `${prefix}sio:session:` })
-    // Socket.IO calls it with `new`: a function, not an arrow
-    const adapter = function (nsp: unknown): unknown { return closeRecoveryGap(create(nsp), redis, streamName) }
+    const adapter = createAdapter(redis, { streamName, channelPrefix: streamName, sessionKeyPrefix: `${prefix}sio:session:` })
     return { kind: 'redis-streams', adapter: adapter as unknown as ServerOptions['adapter'] }
   }
   if (worker === null) return { kind: 'memory' }
