@@ -1,7 +1,7 @@
 // What `npm install @corral/...` gives a user, from a real registry: starts a
 // throwaway Verdaccio on loopback, publishes every package to it with
 // `pnpm publish` (workspace ranges become real ones, as in a release),
-// installs the four packages with plain npm into an empty project outside the
+// installs the packages with plain npm into an empty project outside the
 // workspace (@corral/* from Verdaccio through an .npmrc scope, everything else
 // from the registry npm is already configured with), checks the published
 // files, then runs a clustered app written as the READMEs show, in ESM,
