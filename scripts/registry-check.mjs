@@ -1,7 +1,7 @@
 // What `npm install @corral/...` gives a user, from a real registry: starts a
 // throwaway Verdaccio on loopback, publishes every package to it with
 // `pnpm publish` (workspace ranges become real ones, as in a release),
-// installs the four packages with plain npm into an empty project outside the
+// installs the packages with plain npm into an empty project outside the
 // workspace (@corral/* from Verdaccio through an .npmrc scope, everything else
 // from the registry npm is already configured with), checks the published
 // files, then runs a clustered app written as the READMEs show, in ESM,
@@ -92,10 +92,10 @@ try {
   for (const file of readdirSync(fixtures)) copyFileSync(path.join(fixtures, file), path.join(app, file))
   const dev = rootJson.devDependencies
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error',
-    '@corral/cluster-boot', '@corral/redis-session', '@corral/health', '@corral/metrics', 'fastify@5', 'ioredis@5',
+    '@corral/cluster-boot', '@corral/redis-session', '@corral/health', '@corral/metrics', '@corral/realtime', 'fastify@5', 'ioredis@5',
     `typescript@${dev.typescript}`, `@types/node@${dev['@types/node']}`], { cwd: app, timeout: 120_000 })
   checkPublishedFiles(app)
-  step('npm installed the four packages from verdaccio into an empty project')
+  step(`npm installed the ${packages.length} packages from verdaccio into an empty project`)
 
   await run(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: app })
   step('server.ts and require.cts (CommonJS) type-check and compile under strict settings')

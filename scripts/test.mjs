@@ -13,7 +13,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 /** Node 20 reached end of life in April 2026 and dependencies (cookie 2, under @fastify/cookie) need 22: engines ">=22". */
 const SUPPORTED = ['22', '26']
 const versions = process.env.CORRAL_TEST_NODE ? process.env.CORRAL_TEST_NODE.split(',') : SUPPORTED
-const dirs = ['packages/cluster-boot', 'packages/redis-session', 'packages/health', 'packages/metrics', 'examples/app', 'examples/scale-out']
+const dirs = ['packages/cluster-boot', 'packages/redis-session', 'packages/health', 'packages/metrics', 'packages/realtime', 'examples/app', 'examples/scale-out']
   .filter((d) => existsSync(path.join(root, d, 'package.json')) && JSON.parse(readFileSync(path.join(root, d, 'package.json'), 'utf8')).scripts?.test)
 
 let passed = 0

@@ -1,10 +1,12 @@
-// The live channel: real WebSocket clients (ws) against the example app
-// clustered on two workers; a message published on one worker reaches the
-// clients of both, through app.bus (embedded in the primary here: no Redis).
+// The live channel: real WebSocket (ws) and Socket.IO clients against the
+// example app clustered on two workers; a message published on one worker
+// reaches the clients of both: WebSockets through app.bus (embedded in the
+// primary here: no Redis), Socket.IO through the cluster adapter.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'tap'
 import WebSocket from 'ws'
+import { io } from 'socket.io-client'
 import { freePort, request, spawnNode, waitFor, type RequestOptions } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -36,7 +38,7 @@ function connect (port: number): Promise<Client> {
     const client: Client = { socket, messages: [], slot: null, closed: null }
     socket.on('message', (raw) => {
       const data = JSON.parse(raw.toString())
-      if (data.hello) { client.slot = data.slot; resolve(client) } else client.messages.push(data)
+      if (data.hello) { client.slot = data.slot; resolve(client) } else client.messages.push(data.data)
     })
     socket.on('close', (code) => { client.closed = code })
     socket.on('error', reject)
@@ -44,12 +46,15 @@ function connect (port: number): Promise<Client> {
 }
 
 test(`a message published on one worker reaches all ${CLIENTS} WebSocket clients of both workers`, async (t) => {
-  const { port } = await startExample(t)
+  const { port, admin } = await startExample(t)
   const clients: any[] = []
   for (let i = 0; i < CLIENTS; i += 20) clients.push(...await Promise.all(Array.from({ length: 20 }, () => connect(port))))
   t.teardown(() => { for (const c of clients) c.socket.terminate() })
   const slots = new Set(clients.map((c) => c.slot))
   t.same([...slots].sort(), [0, 1], 'the clients are spread over both workers')
+  const open = async () => (await admin('/workers')).body.workers.map((w) => w.openConnections)
+  await waitFor(async () => (await open()).reduce((a, b) => a + b, 0) === CLIENTS, { timeout: 10_000, message: '/workers to count every connection' })
+  t.same(await open(), [0, 1].map((slot) => clients.filter((c) => c.slot === slot).length), "/workers shows each worker's open connections")
 
   const res = await request(`http://127.0.0.1:${port}/broadcast`, { method: 'POST', body: { text: 'to everyone' } })
   t.equal(res.status, 200)
@@ -61,6 +66,44 @@ test(`a message published on one worker reaches all ${CLIENTS} WebSocket clients
   clients[0].socket.send('from a client')
   await waitFor(() => clients.every((c) => c.messages.length > 1), { timeout: 15_000, message: 'every client to get the chat message' })
   t.equal(clients.filter((c) => c.messages[1].text === 'from a client').length, CLIENTS)
+})
+
+test('Socket.IO on the same channel: POST /broadcast and a WebSocket message reach Socket.IO clients on both workers, and theirs reach the WebSockets', async (t) => {
+  const { port } = await startExample(t)
+  const script = await request(`http://127.0.0.1:${port}/socket.io/socket.io.js`)
+  t.equal(script.status, 200, 'the app serves the Socket.IO client script')
+  t.match(script.headers['content-type'], /javascript/)
+  const page = await request(`http://127.0.0.1:${port}/chat`)
+  t.match(page.body, '<script src="/socket.io/socket.io.js"></script>', 'the chat page loads it from the app, not a CDN')
+
+  const sio = Array.from({ length: 20 }, () => {
+    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'] })
+    const client = { socket, slot: null, messages: [] }
+    socket.on('hello', (hello) => { client.slot = hello.slot })
+    socket.on('chat', (message) => client.messages.push(message))
+    return client
+  })
+  t.teardown(() => { for (const c of sio) c.socket.close() })
+  const ws = await Promise.all(Array.from({ length: 20 }, () => connect(port)))
+  t.teardown(() => { for (const c of ws) c.socket.terminate() })
+  await waitFor(() => sio.every((c) => c.slot !== null), { timeout: 15_000, message: 'every Socket.IO client connected' })
+  t.same(new Set(sio.map((c) => c.slot)), new Set([0, 1]), 'the Socket.IO clients are on both workers')
+
+  const res = await request(`http://127.0.0.1:${port}/broadcast`, { method: 'POST', body: { text: 'to both transports' } })
+  t.equal(res.status, 200)
+  const everyone = () => [...sio, ...ws]
+  await waitFor(() => everyone().every((c) => c.messages.length > 0), { timeout: 15_000, message: 'every client to get the broadcast' })
+  t.ok(everyone().every((c) => c.messages[0].text === 'to both transports'), 'every client of both transports got it')
+
+  ws[0].socket.send('from a WebSocket')
+  await waitFor(() => sio.every((c) => c.messages.length > 1), { timeout: 15_000, message: 'the Socket.IO clients to get the WebSocket message' })
+  t.ok(sio.every((c) => c.messages[1].text === 'from a WebSocket' && c.messages[1].transport === 'websocket'))
+  sio[0].socket.emit('chat', 'from Socket.IO')
+  await waitFor(() => ws.every((c) => c.messages.length > 2), { timeout: 15_000, message: 'the WebSockets to get the Socket.IO message' })
+  t.ok(ws.every((c) => c.messages[2].text === 'from Socket.IO' && c.messages[2].transport === 'socket.io'))
+
+  const counts = await Promise.all([0, 1].map(async () => (await request(`http://127.0.0.1:${port}/live/clients`)).body))
+  t.ok(counts.every((c) => c.websocket >= 0 && c.socketio >= 0), 'each worker counts its connections by transport')
 })
 
 test('a rolling reload closes every live client with 1001 (Going Away), and they connect again', async (t) => {

@@ -60,7 +60,7 @@ export function dashboardPage (workersUrl: string, historyUrl: string, metricsUr
 <p id="summary"></p>
 <div id="charts"></div>
 <table>
-  <thead><tr><th>slot</th><th>pid</th><th>state</th><th>uptime</th><th>restarts</th><th>requests</th><th>req/s</th><th>errors</th><th>in flight</th><th>rss MB</th><th>heap MB</th><th>loop delay ms</th><th>loop busy</th><th>last push</th><th>last error</th></tr></thead>
+  <thead><tr><th>slot</th><th>pid</th><th>state</th><th>uptime</th><th>restarts</th><th>requests</th><th>req/s</th><th>errors</th><th>in flight</th><th>connections</th><th>rss MB</th><th>heap MB</th><th>loop delay ms</th><th>loop busy</th><th>last push</th><th>last error</th></tr></thead>
   <tbody id="rows"></tbody>
 </table>
 <div id="markers"></div>
@@ -203,6 +203,7 @@ function table () {
     cell(row, num(rate))
     cell(row, num(w.errors), w.errors > 0 ? 'bad' : '')
     cell(row, num(w.inFlight))
+    cell(row, num(w.openConnections))
     cell(row, mb(w.rss))
     cell(row, mb(w.heapUsed))
     cell(row, num(w.eventLoopDelay), w.eventLoopDelay > 100 ? 'bad' : '')
@@ -220,7 +221,7 @@ function table () {
     cell(row, s.slot)
     cell(row, '–')
     cell(row, 'crash-looping', 'state')
-    for (let i = 0; i < 11; i++) cell(row, '')
+    for (let i = 0; i < 12; i++) cell(row, '')
     const err = lastErrors[s.slot]
     cell(row, err ? err.detail : '', 'error')
     rows.appendChild(row)

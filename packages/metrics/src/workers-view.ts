@@ -1,5 +1,6 @@
 import type { SlotState, SupervisorView, WorkerInfo } from '@corral/cluster-boot'
 import type { MetricsAggregator } from './metrics-aggregator.js'
+import type { Snapshot } from './snapshot.js'
 
 /** One row of GET /workers. */
 export interface WorkerView {
@@ -15,6 +16,8 @@ export interface WorkerView {
   requests: number | null
   errors: number | null
   inFlight: number | null
+  /** open WebSocket and Socket.IO connections, from @corral/realtime's gauge (null without it) */
+  openConnections: number | null
   rss: number | null
   heapUsed: number | null
   heapTotal: number | null
@@ -25,6 +28,15 @@ export interface WorkerView {
   lastPush: number | null
   /** no snapshot for 3 push intervals and UNRESPONSIVE_MS (blocked, or its channel is stuck), or cluster-boot says so */
   unresponsive: boolean
+}
+
+/** The gauge @corral/realtime reports a worker's open WebSocket and Socket.IO connections in. */
+export const CONNECTIONS_METRIC = 'corral_realtime_connections'
+
+/** The worker's open real-time connections, all transports, per its snapshot; null when it reports none. */
+function openConnections (snapshot: Snapshot | undefined): number | null {
+  const metric = snapshot?.metrics.find((m) => m.name === CONNECTIONS_METRIC)
+  return metric === undefined ? null : metric.values.reduce((n, v) => n + v.value, 0)
 }
 
 /** What cluster-boot says of a slot (`status: 'backoff'` while a crash-looping slot waits). */
@@ -70,6 +82,7 @@ export function workersView (supervisor: SupervisorView, aggregator: MetricsAggr
       requests: latest?.snapshot.requests ?? null,
       errors: latest?.snapshot.errors ?? null,
       inFlight: latest?.snapshot.inFlight ?? null,
+      openConnections: openConnections(latest?.snapshot),
       rss: stats?.rss ?? null,
       heapUsed: stats?.heapUsed ?? null,
       heapTotal: stats?.heapTotal ?? null,

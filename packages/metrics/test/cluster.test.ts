@@ -47,6 +47,7 @@ test('two workers, one merged endpoint', async (t) => {
       t.ok(w.rss > 0 && w.heapUsed > 0 && w.heapTotal > 0, 'memory')
       t.ok(w.eventLoopDelay >= 0 && w.eventLoopUtilization >= 0, 'event loop')
       t.equal(w.inFlight, 0)
+      t.equal(w.openConnections, 3, 'open real-time connections, every transport')
     }
     t.equal(view.workers.reduce((n, w) => n + w.requests, 0), 51, 'requests per worker add up')
     t.equal(view.workers.reduce((n, w) => n + w.errors, 0), 6, '5xx per worker add up')

@@ -1,51 +1,65 @@
 import type { FastifyInstance } from 'fastify'
-import websocket from '@fastify/websocket'
-import type { WebSocket } from 'ws'
+import { Redis } from 'ioredis'
+import { corralRealtime } from '@corral/realtime'
+import realtimePrimary from '@corral/realtime/primary'
 import { workerContext, type WorkerContext } from '@corral/cluster-boot'
 import { chatPage } from './live-page.js'
 
-/** The channel POST /broadcast publishes on (routes/sessions.ts): what it publishes, the sockets get too. */
-const CHANNEL = 'example'
+/** The channel of the chat: a set of WebSockets and a Socket.IO room; POST /broadcast (routes/sessions.ts) sends on it too. */
+export const CHAT = 'chat'
 const MAX_MESSAGE = 4096
-/** Going Away: the client reconnects, and reaches a worker that stays. */
-const GOING_AWAY = 1001
 
 /**
- * A live channel over plain WebSockets: /live (the socket) and /chat (a page
- * using it). What a client sends, and what POST /broadcast publishes, reaches
- * the clients of every worker on every host: it goes through `app.bus`
- * (@corral/redis-session's pub/sub: Redis when REDIS_URL is set, else the
- * primary), and each worker writes what it receives to its own sockets.
+ * A live channel over both transports, through @corral/realtime: plain
+ * WebSockets at /live, Socket.IO at /socket.io/ (its client script served by
+ * the app), and /chat, a page using both. What a client sends, and what POST
+ * /broadcast sends, reaches the clients of every worker on every host:
+ * WebSocket messages over `app.bus` (Redis when REDIS_URL is set, else the
+ * primary), Socket.IO ones through its adapter (Redis streams with
+ * REDIS_URL, with connection-state recovery across workers; else the cluster
+ * adapter through the primary). On a reload, a memory restart or a stop,
+ * clients are closed after REALTIME_SHUTDOWN_DELAY ms (WebSockets with 1001)
+ * and reconnect to a worker that stays.
  * Needs the sessions feature registered first (it decorates `app.bus`).
  */
 export async function liveFeature (app: FastifyInstance, worker?: WorkerContext): Promise<void> {
   const context = worker ?? workerContext() ?? undefined
-  const bus = app.bus
-  if (bus === undefined) throw new Error('the live feature needs @corral/redis-session registered first, with its bus')
-  const clients = new Set<WebSocket>()
-  const fanOut = (data: unknown): void => {
-    const text = JSON.stringify(data)
-    for (const socket of clients) if (socket.readyState === socket.OPEN) socket.send(text)
-  }
-  const publish = (text: string): void => {
-    bus.publish(CHANNEL, { text, fromSlot: context?.slot ?? null, at: Date.now() }).catch((err: unknown) => app.log.warn({ err }, 'live publish failed'))
-  }
-  await bus.subscribe(CHANNEL, fanOut)
-  // on a reload or a stop: the clients learn it now and reconnect to a worker that stays
-  context?.onDrain(() => {
-    for (const socket of clients) socket.close(GOING_AWAY, 'worker draining')
+  const where = { slot: context?.slot ?? null, pid: process.pid }
+  const url = process.env.REDIS_URL
+  // no commandTimeout: the Socket.IO adapter's reads block for seconds on purpose
+  const redis = url === undefined || url === '' ? undefined : new Redis(url)
+  if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit() })
+  await app.register(corralRealtime, {
+    websocket: { options: { maxPayload: MAX_MESSAGE } },
+    socketio: { maxHttpBufferSize: MAX_MESSAGE * 2 },
+    redis,
+    channelPrefix: 'corral-example:realtime:',
+    shutdownDelay: Number(process.env.REALTIME_SHUTDOWN_DELAY ?? 0)
   })
 
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE } })
-  app.get('/live', { websocket: true }, (socket) => {
-    clients.add(socket)
-    socket.on('close', () => clients.delete(socket))
-    socket.on('message', (raw) => {
-      const text = raw.toString().slice(0, MAX_MESSAGE)
-      if (text.trim() !== '') publish(text)
-    })
-    socket.send(JSON.stringify({ hello: true, slot: context?.slot ?? null, pid: process.pid }))
+  const say = (text: unknown, transport: 'websocket' | 'socket.io'): void => {
+    const line = String(text).slice(0, MAX_MESSAGE)
+    if (line.trim() === '') return
+    app.realtime.broadcast(CHAT, { text: line, fromSlot: where.slot, transport, at: Date.now() })
+      .catch((err: unknown) => app.log.warn({ err }, 'live: broadcast failed'))
+  }
+
+  app.get('/live', { websocket: true }, async (socket) => {
+    socket.on('message', (raw) => say(raw.toString(), 'websocket'))
+    await app.realtime.subscribe(socket, CHAT)
+    socket.send(JSON.stringify({ hello: true, ...where }))
   })
-  app.get('/live/clients', async () => ({ slot: context?.slot ?? null, pid: process.pid, clients: clients.size }))
+  app.realtime.io?.on('connection', async (socket) => {
+    socket.on(CHAT, (text: unknown) => say(text, 'socket.io'))
+    // a recovered socket is back in its rooms, with what it missed
+    if (!socket.recovered) await app.realtime.subscribe(socket, CHAT)
+    socket.emit('hello', { ...where, recovered: socket.recovered })
+  })
+  app.get('/live/clients', async () => ({ ...where, ...app.realtime.connections }))
   app.get('/chat', async (_request, reply) => reply.type('text/html; charset=utf-8').send(chatPage))
+}
+
+/** Primary side: relays Socket.IO broadcasts between the workers of this machine (the cluster adapter's primary half). */
+export async function livePrimary (admin: FastifyInstance): Promise<void> {
+  await admin.register(realtimePrimary)
 }

@@ -77,7 +77,9 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: { text: string } }>('/broadcast', {
     schema: { body: { type: 'object', required: ['text'], properties: { text: { type: 'string', maxLength: 1000 } } } }
   }, async (request) => {
-    await bus.publish('example', { text: request.body.text, fromSlot: app.worker?.slot ?? null, at: Date.now() })
+    const message = { text: request.body.text, fromSlot: app.worker?.slot ?? null, at: Date.now() }
+    // /messages reads the bus; the live channel's clients (WebSocket and Socket.IO) get it through @corral/realtime
+    await Promise.all([bus.publish('example', message), app.realtime?.broadcast('chat', message)])
     return { ok: true }
   })
 

@@ -1,0 +1,6 @@
+export { corralRealtime, corralRealtime as default, GOING_AWAY } from './plugin.js'
+export type { RealtimeApi, ConnectionCounts } from './plugin.js'
+export type { RealtimeOptions, RedisClientLike } from './options.js'
+export type { AdapterKind } from './socket-io.js'
+export { CONNECTIONS_METRIC } from './connections-gauge.js'
+export * as errors from './errors.js'
