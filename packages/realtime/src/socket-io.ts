@@ -29,6 +29,8 @@ async function adapterFor (redis: RedisClientLike | undefined, prefix: string, w
     return { kind: 'redis-streams', adapter: adapter as unknown as ServerOptions['adapter'] }
   }
   if (worker === null) return { kind: 'memory' }
+  // the cluster adapter's relay runs in the primary: the primary loads it before this worker counts as ready
+  await worker.usePrimary(new URL('./primary.js', import.meta.url))
   try {
     await worker.bus.request(PRIMARY_NAMESPACE, null, { timeout: PRIMARY_CHECK_TIMEOUT })
   } catch (err) {
