@@ -12,7 +12,7 @@ import { Redis } from 'ioredis'
 import { fileURLToPath } from 'node:url'
 import { DURATION, load, printTable, ratio, writeResults } from './lib/load.mjs'
 import { freePort, startNode, waitForHttp } from './lib/process.mjs'
-import { startRedisServer } from '../test/helpers/index.js'
+import { startRedisServer } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const server = path.join(here, 'apps', 'session-server.mjs')

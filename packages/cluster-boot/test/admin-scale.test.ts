@@ -1,6 +1,6 @@
 // POST /scale on the admin server: guarded like /reload, the count checked, slots added and removed.
 import { test } from 'tap'
-import { request } from '../../../test/helpers/index.js'
+import { request } from '@corral/test-helpers'
 import { startCluster } from './fixtures/cluster.js'
 
 const TOKEN = 'test-admin-token-0123456789abcdef'

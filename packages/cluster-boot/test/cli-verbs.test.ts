@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'tap'
-import { freePort, request, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, waitFor } from '@corral/test-helpers'
 import { corral, pidsOf, rowsOf, startApp } from './fixtures/cli-driver.js'
 
 test('two apps at once: list and describe show both, one reloads, the other scales 2 -> 3 -> 2, both stop', async (t) => {

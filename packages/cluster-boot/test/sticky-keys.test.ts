@@ -3,7 +3,7 @@ import net from 'node:net'
 import { test } from 'tap'
 import { io, type Socket } from 'socket.io-client'
 import { keySlot, resolveOptions, slotFromSid, stickySid, stickySlot } from '@corral/cluster-boot'
-import { freePort, spawnNode } from '../../../test/helpers/index.js'
+import { freePort, spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 interface Answer { status: number, body: { pid: number, slot: number, body?: unknown } }

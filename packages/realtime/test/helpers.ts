@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
 // @ts-expect-error the shared helpers are plain JS
-import { freePort, request, spawnNode, waitFor, sleep, REDIS_URL } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor, sleep, REDIS_URL } from '@corral/test-helpers'
 
 export { freePort, request, waitFor, sleep, REDIS_URL }
 
