@@ -70,16 +70,15 @@ export async function start (cmd: StartCommand): Promise<void> {
   if (flags.admin !== undefined && flags.admin !== false && typeof fileAdmin === 'object' && fileAdmin !== null) flags.admin = { ...fileAdmin, port: flags.admin.port }
   const options: BootOptions = { ...app.options, ...flags, app: async (worker) => (await loadFactory(app.entry))(worker) }
   if (cluster.isPrimary) {
-    // read once here for the first lines; boot() checks them again and throws the same error
-    const resolved = resolveOptions(options)
+    // checked before anything changes (title, cwd); boot() checks them again and throws the same error
+    resolveOptions(options)
     const execArgv = typeScriptExecArgv(app.entry)
     process.env.CORRAL_NAME = app.name
     // workers run this CLI again with the same arguments: their relative paths mean the directory we started in
     process.env.CORRAL_CLI_CWD ??= process.cwd()
     if (app.cwd !== process.cwd()) process.chdir(app.cwd)
     if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
-    const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-    say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${resolved.admin === false ? '' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`}`)
+    // boot() says where the app, its admin server and its logs are, and the primary's pid, in its first line
     if (cmd.watchParent) watchParent(() => { say('the process that started corral is gone: stopping'); process.kill(process.pid, 'SIGTERM') })
   }
   await boot(options)
