@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ControlError } from './client.js'
 import { describe, list, reload, stop } from './commands.js'
+import { logs } from './logs.js'
 import { parseCli, type Command } from './parse.js'
 import { start } from './start.js'
 import { USAGE } from './usage.js'
@@ -23,6 +24,12 @@ async function main (): Promise<void> {
   }
   try {
     if (cmd.command === 'start') return await start(cmd)
+    if (cmd.command === 'logs') {
+      const done = new AbortController()
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done.abort())
+      await logs(cmd, process.stdout, done.signal)
+      process.exit(0)
+    }
     const run = { list: () => list(cmd.admin, cmd.json), describe: () => describe(cmd.admin, cmd.json), reload: () => reload(cmd.admin), stop: () => stop(cmd.admin) }[cmd.command]
     process.stdout.write(`${await run()}\n`)
     process.exit(0)

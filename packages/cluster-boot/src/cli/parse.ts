@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { parseLogs, type LogsCommand } from './logs.js'
 
 /** Flags of `corral start` that override the config file's values. */
 export interface StartFlags {
@@ -29,6 +30,7 @@ export type Command =
     flags: StartFlags
   }
   | { command: 'list' | 'describe' | 'reload' | 'stop', admin: AdminTarget, json: boolean }
+  | LogsCommand
   | { command: 'help', exitCode: number }
   | { command: 'unknown', name: string }
 
@@ -78,6 +80,10 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv = process.env):
       only: { type: 'string' },
       'no-parent-watch': { type: 'boolean' },
       json: { type: 'boolean' },
+      // corral logs
+      lines: { type: 'string' },
+      slot: { type: 'string' },
+      dir: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -110,6 +116,9 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv = process.env):
       }
     }
   }
+
+  // corral logs: reads the app's log files, no admin server needed
+  if (verb === 'logs') return parseLogs(rest, values, env)
 
   const control = CONTROL[verb]
   if (control === undefined) return { command: 'unknown', name: verb }

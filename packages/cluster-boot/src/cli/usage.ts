@@ -3,6 +3,8 @@ export const USAGE = `Usage: corral start [<app.js|app.ts|config file>] [options
        corral describe [--json]               its slots, restarts, reloads and workers
        corral reload|restart                  rolling reload, zero downtime
        corral stop                            drain every worker and stop the primary
+       corral logs <name> [--lines N] [--slot N] [--json] [--dir <dir>]
+                                              last lines of the app's log files, then follows
   (list, describe, reload, restart, stop: --admin-port <port> or env ADMIN_PORT,
    --admin-host <host>, --token <token> or env CORRAL_ADMIN_TOKEN)
 

@@ -13,6 +13,7 @@ import { acceptStickyConnections } from './sticky-connections.js'
 import { WorkerBus } from '../ipc/worker-bus.js'
 import { setWorkerContext, type ReadinessCheck, type WorkerContext } from './worker-context.js'
 import { statsSampler } from './worker-stats.js'
+import { useClusterRequestIds } from './request-ids.js'
 
 const READINESS_RETRY_MS = 100
 
@@ -79,6 +80,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     app = built
     // on the root instance before any plugin loads, so every plugin sees it
     if (!app.hasDecorator('worker')) app.decorate('worker', runtime)
+    useClusterRequestIds(app, runtime.slot, runtime.id)
     // plugins load here and register their readiness checks
     await app.ready()
   })()
