@@ -56,7 +56,8 @@ export class LogCapture {
       return undefined
     }
     const app = this.opts.app
-    const file = createStream((_time, index) => index === undefined ? `${app}.log` : `${app}.log.${index}`, {
+    // classical (logrotate) mode: called with null for the current file, with n for the n-th newest rotated one
+    const file = createStream((n) => n === null || typeof n !== 'number' ? `${app}.log` : `${app}.log.${n}`, {
       path: logs.dir,
       size: `${logs.maxSize}B`,
       rotate: logs.maxFiles,
@@ -88,7 +89,18 @@ export class LogCapture {
     let partial = ''
     // inside a line already cut at MAX_LINE: drop until its newline
     let dropping = false
-    const emit = (text: string, truncated = false): void => this.line(text, slot, pid, name, truncated, stream)
+    // one write per chunk read, not per line: a chunk holds hundreds of lines under load
+    let batch: string[] = []
+    const emit = (text: string, truncated = false): void => {
+      const line = this.line(text, slot, pid, name, truncated)
+      if (line !== undefined) batch.push(line)
+    }
+    const flush = (): void => {
+      if (batch.length === 0) return
+      const lines = batch
+      batch = []
+      this.push(lines, stream)
+    }
     stream.on('data', (chunk: string) => {
       let start = 0
       let nl: number
@@ -104,18 +116,21 @@ export class LogCapture {
         if (text.length > MAX_LINE) emit(text.slice(0, MAX_LINE), true)
         else emit(text)
       }
-      if (dropping) return
-      partial += chunk.slice(start)
-      if (partial.length > MAX_LINE) {
-        emit(partial.slice(0, MAX_LINE), true)
-        partial = ''
-        dropping = true
+      if (!dropping) {
+        partial += chunk.slice(start)
+        if (partial.length > MAX_LINE) {
+          emit(partial.slice(0, MAX_LINE), true)
+          partial = ''
+          dropping = true
+        }
       }
+      flush()
     })
     const ended = new Promise<void>((resolve) => {
       const done = (): void => {
         if (partial !== '' && !dropping) emit(partial)
         partial = ''
+        flush()
         this.paused.delete(stream)
         this.sources.delete(stream)
         resolve()
@@ -128,9 +143,9 @@ export class LogCapture {
     this.sources.set(stream, ended)
   }
 
-  private line (raw: string, slot: number, pid: number | undefined, stream: 'stdout' | 'stderr', truncated: boolean, source: Readable): void {
+  private line (raw: string, slot: number, pid: number | undefined, stream: 'stdout' | 'stderr', truncated: boolean): string | undefined {
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    if (text.trim() === '') return
+    if (text.trim() === '') return undefined
     let line: string | undefined
     if (!truncated) line = tagJson(text, this.opts.app, slot)
     line ??= JSON.stringify({
@@ -143,20 +158,22 @@ export class LogCapture {
       ...(truncated ? { truncated: true } : {}),
       msg: text
     })
-    this.push(line, source)
+    return line
   }
 
   /** A line of the primary's own logger (pino calls this as its destination). */
   write (chunk: string): boolean {
-    for (const line of chunk.split('\n')) if (line !== '') this.push(line)
+    this.push(chunk.split('\n').filter((line) => line !== ''))
     return true
   }
 
-  private push (line: string, source?: Readable): void {
+  private push (lines: string[], source?: Readable): void {
+    if (lines.length === 0) return
+    const text = `${lines.join('\n')}\n`
     const out = this.out
-    if (out !== undefined && !out.write(this.pretty ? prettyLine(line) : `${line}\n`)) this.hold(out, source)
+    if (out !== undefined && !out.write(this.pretty ? lines.map(prettyLine).join('') : text)) this.hold(out, source)
     const file = this.file
-    if (file !== undefined && !file.write(`${line}\n`)) this.hold(file, source)
+    if (file !== undefined && !file.write(text)) this.hold(file, source)
   }
 
   /** Backpressure: the worker waits until what it wrote is out. */
