@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
 import { createLogger } from './logger.js'
+import { watchParent } from './cli/parent-watch.js'
 import { appName } from './log-files.js'
 import { LogCapture } from './primary/log-capture.js'
 import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
@@ -77,6 +78,13 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => { supervisor.reload() })
+  // npm, pnpm and npx do not pass SIGTERM on: the cluster never outlives what started it
+  if (process.env.CORRAL_PARENT_WATCH !== '0') {
+    watchParent((launcher) => {
+      log.warn({ launcher }, 'the process that started this app is gone: stopping')
+      process.kill(process.pid, 'SIGTERM')
+    })
+  }
   let failed = false
   // one throw in the primary must not orphan every worker (and the state it hosts): stop them gracefully
   process.on('uncaughtException', (err) => {

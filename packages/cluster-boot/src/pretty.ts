@@ -1,4 +1,6 @@
-import { isColorSupported, prettyFactory } from 'pino-pretty'
+import { createRequire } from 'node:module'
+
+type PinoPretty = typeof import('pino-pretty')
 
 let format: ((line: string) => string) | undefined
 
@@ -8,16 +10,20 @@ let format: ((line: string) => string) | undefined
  * not JSON passes as it is.
  */
 export function prettyLine (line: string): string {
-  format ??= prettyFactory({
-    colorize: isColorSupported,
-    translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'hostname,name,app,slot,stream,role,primaryPid',
-    messageFormat: (log, messageKey) => {
-      // a worker's line says whose it is; the primary's own lines name the app themselves where it matters
-      const who = log.app === undefined || log.slot === undefined ? '' : `${String(log.app)}/${String(log.slot)} `
-      return `${who}${String(log[messageKey] ?? '')}`
-    }
-  })
+  if (format === undefined) {
+    // loaded on the first pretty line: workers and primaries that log JSON never pay for it
+    const { isColorSupported, prettyFactory } = createRequire(import.meta.url)('pino-pretty') as PinoPretty
+    format = prettyFactory({
+      colorize: isColorSupported,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'hostname,name,app,slot,stream,role,primaryPid',
+      messageFormat: (log, messageKey) => {
+        // a worker's line says whose it is; the primary's own lines name the app themselves where it matters
+        const who = log.app === undefined || log.slot === undefined ? '' : `${String(log.app)}/${String(log.slot)} `
+        return `${who}${String(log[messageKey] ?? '')}`
+      }
+    })
+  }
   const text = format(line)
   return text.endsWith('\n') ? text : `${text}\n`
 }

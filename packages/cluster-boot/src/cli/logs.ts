@@ -110,7 +110,9 @@ export async function logs (cmd: LogsCommand, out: NodeJS.WriteStream = process.
     partial = lines.pop() ?? ''
     for (const line of lines) print(line)
   }
-  while (signal?.aborted !== true && !broken) {
+  // until stopped, or until nothing reads what it prints (`corral logs api | head`)
+  for (;;) {
+    if (signal?.aborted === true || broken) break
     if (fd !== undefined) {
       const size = fstatSync(fd).size
       if (size < position) position = 0 // truncated in place

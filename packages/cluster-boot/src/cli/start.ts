@@ -79,7 +79,8 @@ export async function start (cmd: StartCommand): Promise<void> {
     if (app.cwd !== process.cwd()) process.chdir(app.cwd)
     if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
     // boot() says where the app, its admin server and its logs are, and the primary's pid, in its first line
-    if (cmd.watchParent) watchParent(() => { say('the process that started corral is gone: stopping'); process.kill(process.pid, 'SIGTERM') })
+    // boot() watches the processes that started it (npm, pnpm, npx), unless told not to
+    if (!cmd.watchParent) process.env.CORRAL_PARENT_WATCH = '0'
   }
   await boot(options)
 }
