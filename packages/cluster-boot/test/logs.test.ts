@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -165,4 +166,30 @@ test('corral logs for an app with no logs exits 1 with one line', async (t) => {
   const bad = spawnNode(cli, { args: ['logs', 'shop', '--lines', 'many'] })
   t.equal((await bad.exited).code, 2)
   t.match(bad.stderr, 'corral logs: --lines takes a whole number (got "many")')
+})
+
+test('on a terminal the primary prints pretty lines, and so does corral logs', { skip: spawnSync('script', ['--version']).status !== 0 && 'script(1) is not installed' }, async (t) => {
+  const dir = tmpDir(t)
+  const port = await freePort()
+  // script(1) gives the primary a pseudo-terminal as stdout
+  const run = (command: string, env: Record<string, string>) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c })
+    t.teardown(() => { try { process.kill(-(child.pid as number), 'SIGKILL') } catch {} })
+    return { child, out: () => out }
+  }
+  const app = run(`${process.execPath} ${fixture('logging-app.mjs')}`, { PORT: String(port), CORRAL_NAME: 'shop', FIXTURE_OPTS: JSON.stringify({ logs: { dir }, workers: 1 }), NO_COLOR: '1' })
+  await waitFor(() => app.out().includes('all workers ready'), { timeout: 20_000, message: 'the app to start' })
+  await request(`http://127.0.0.1:${port}/say?text=pretty%20please`)
+  await waitFor(() => app.out().includes('shop/0 pretty please'), { message: 'the worker line, pretty' })
+  t.match(app.out(), /\[\d\d:\d\d:\d\d\.\d{3}\] INFO( \(\d+\))?: starting shop: app on /, 'the primary\'s own lines are pretty too')
+  t.notMatch(app.out(), '{"level"', 'no JSON on the terminal')
+  t.match(readFileSync(path.join(dir, 'shop.log'), 'utf8'), '"msg":"pretty please"', 'the file keeps JSON')
+
+  const tail = run(`${process.execPath} ${cli} logs shop --lines 5 --dir ${dir}`, { NO_COLOR: '1' })
+  await waitFor(() => tail.out().includes('shop/0 pretty please'), { message: 'corral logs, pretty' })
+  const json = run(`${process.execPath} ${cli} logs shop --lines 5 --json --dir ${dir}`, { NO_COLOR: '1' })
+  await waitFor(() => json.out().includes('"msg":"pretty please"'), { message: 'corral logs --json' })
+  t.pass('corral logs is pretty on a terminal, JSON with --json')
 })
