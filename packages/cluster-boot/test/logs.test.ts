@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
@@ -192,4 +192,22 @@ test('on a terminal the primary prints pretty lines, and so does corral logs', {
   const json = run(`${process.execPath} ${cli} logs shop --lines 5 --json --dir ${dir}`, { NO_COLOR: '1' })
   await waitFor(() => json.out().includes('"msg":"pretty please"'), { message: 'corral logs --json' })
   t.pass('corral logs is pretty on a terminal, JSON with --json')
+})
+
+test('an unwritable log directory or a closed stdout is said once, and the other destination goes on', async (t) => {
+  const dir = tmpDir(t)
+  const notADir = path.join(dir, 'file')
+  writeFileSync(notADir, '')
+  const { proc, get } = await startApp(t, { logs: { dir: path.join(notADir, 'logs') }, workers: 1 })
+  await get('/say?text=still%20here')
+  await proc.waitForLine((l: Line) => l.msg === 'still here')
+  t.equal(proc.lines.filter((l: Line) => l.msg === 'cannot write the log files: logging to stdout only').length, 1, 'the file failure, once')
+
+  // stdout closed under the primary, like `corral start app.js | head -1`
+  const closed = await startApp(t, { logs: { dir }, workers: 1 }, 'closed')
+  closed.proc.child.stdout.destroy()
+  for (let i = 0; i < 50; i++) await closed.get(`/say?text=after-close-${i}`)
+  await waitFor(() => fileLines(path.join(dir, 'closed.log')).some((l) => l.includes('after-close-49')), { message: 'the lines in the file' })
+  t.ok(fileLines(path.join(dir, 'closed.log')).some((l) => l.includes('stdout is closed: logging to the files only')), 'said in the file')
+  t.match(await closed.get('/'), { slot: 0 }, 'the app still serves')
 })
