@@ -116,7 +116,8 @@ test('a bad logs option fails naming the key', async (t) => {
 
 test('corral logs prints the last lines, follows new ones, and --slot filters', async (t) => {
   const dir = tmpDir(t)
-  const { get } = await startApp(t, { logs: { dir } })
+  // no request lines: the file ends with what the test says, and stays so
+  const { get } = await startApp(t, { logs: { dir } }, 'shop', { FIXTURE_LOG_LEVEL: 'warn' })
   for (let i = 0; i < 4; i++) await get(`/say?text=before-${i}`)
   await waitFor(() => fileLines(path.join(dir, 'shop.log')).some((l) => l.includes('before-3')), { message: 'the lines in the file' })
 
@@ -125,6 +126,7 @@ test('corral logs prints the last lines, follows new ones, and --slot filters', 
   const all = fileLines(path.join(dir, 'shop.log'))
   await waitFor(() => tail.lines.length >= 3, { message: 'the last lines' })
   t.same(tail.lines.slice(0, 3), all.slice(-3).map((l) => JSON.parse(l)), 'the last 3 lines, as written (not a TTY: JSON)')
+  t.same(tail.lines.slice(0, 3).map((l: Line) => l.msg), ['before-1', 'before-2', 'before-3'])
 
   const slot1 = spawnNode(cli, { args: ['logs', 'shop', '--slot', '1', '--dir', dir, '--lines', '100'] })
   t.teardown(() => slot1.stop('SIGTERM'))

@@ -24,6 +24,9 @@ export function flushOutput (timeout = 5000): Promise<void> {
 export function blockingOutput (): void {
   for (const stream of [process.stdout, process.stderr]) {
     const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle
-    if (!stream.isTTY) handle?.setBlocking?.(true)
+    if (stream.isTTY) continue
+    handle?.setBlocking?.(true)
+    // EPIPE once the primary is gone: nobody reads these lines any more, and the drain must go on
+    stream.on('error', () => {})
   }
 }
