@@ -6,7 +6,7 @@ import { createLogger } from './logger.js'
 import { watchParent } from './cli/parent-watch.js'
 import { appName } from './log-files.js'
 import { LogCapture } from './primary/log-capture.js'
-import { resolveOptions, type BootOptions, type Scheduling } from './options.js'
+import { resolveOptions, type BootOptions, type Scheduling, type SchedulingOption } from './options.js'
 import { StickyBalancer } from './primary/sticky-balancer.js'
 import { Supervisor } from './primary/supervisor.js'
 import type { WorkerRecord } from './primary/worker-record.js'
@@ -17,6 +17,18 @@ export function reusePortSupported (version = process.versions.node, platform = 
   const [major, minor] = version.split('.').map(Number)
   if (platform !== 'linux') return false
   return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
+}
+
+/**
+ * What runs for a `scheduling` option here. 'auto' takes the primary out of
+ * the accept path: with round-robin every new connection passes through the
+ * primary and over IPC, which halves throughput when each request opens one
+ * (bench/README.md, "Scheduling"). 'reuseport' needs Node >= 22.12 on Linux;
+ * where it is missing, 'none' measured as fast.
+ */
+export function chooseScheduling (requested: SchedulingOption, supported = reusePortSupported()): Scheduling {
+  if (requested === 'auto' || requested === 'reuseport') return supported ? 'reuseport' : 'none'
+  return requested
 }
 
 /**
@@ -40,10 +52,9 @@ export async function boot (options: BootOptions): Promise<Supervisor | FastifyI
     onError: (err, where) => log.warn({ err, dir: opts.logs === false ? undefined : opts.logs.dir }, where === 'file' ? 'cannot write the log files: logging to stdout only' : 'stdout is closed: logging to the files only')
   })
   const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid, app: name }, capture)
-  let scheduling: Scheduling = opts.scheduling
-  if (scheduling === 'reuseport' && !reusePortSupported()) {
-    log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'rr'")
-    scheduling = 'rr'
+  const scheduling = chooseScheduling(opts.scheduling)
+  if (opts.scheduling === 'reuseport' && scheduling !== 'reuseport') {
+    log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'none'")
   }
   cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR
   opts.env.CORRAL_SCHEDULING = scheduling

@@ -8,6 +8,8 @@ import { defaultLogDir } from './log-files.js'
 import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
+/** 'auto' (the default): 'reuseport' where the platform has it (Node >= 22.12 on Linux), else 'none'. */
+export type SchedulingOption = Scheduling | 'auto'
 
 /** What `scheduling: 'sticky'` keeps together: 'ip', every connection from one client address reaches one slot. */
 export type StickyKey = 'ip'
@@ -81,8 +83,12 @@ export interface BootOptions {
   minUptime?: number
   /** RSS above which a worker is replaced gracefully: bytes or '512M' / '1G' (default: off) */
   maxMemory?: number | string
-  /** 'rr' (primary distributes), 'none' (the OS does), 'reuseport' (each worker binds; Node >= 22.12 on Linux), 'sticky' (the primary routes each client to one slot) */
-  scheduling?: Scheduling
+  /**
+   * 'auto' (default: 'reuseport' where supported, else 'none'), 'rr' (the primary accepts and distributes),
+   * 'none' (the workers accept from one shared socket), 'reuseport' (each worker binds; Node >= 22.12 on Linux),
+   * 'sticky' (the primary routes each client to one slot)
+   */
+  scheduling?: SchedulingOption
   /** how `scheduling: 'sticky'` routes (default { key: 'ip' }) */
   sticky?: StickyOptions
   /** ms between a worker's stats reports (memory, event loop) to the primary (default 1000) */
@@ -116,7 +122,7 @@ export interface ResolvedOptions {
   maxRestartDelay: number
   minUptime: number
   maxMemory: number
-  scheduling: Scheduling
+  scheduling: SchedulingOption
   sticky: Required<StickyOptions>
   statsInterval: number
   hangTimeout: number
@@ -223,8 +229,8 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
   if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
   if (typeof opts.app !== 'function') fail('app', 'a function that returns a Fastify instance', opts.app)
 
-  const scheduling = opts.scheduling ?? 'rr'
-  if (!['rr', 'none', 'reuseport', 'sticky'].includes(scheduling)) fail('scheduling', "'rr', 'none', 'reuseport' or 'sticky'", scheduling)
+  const scheduling = opts.scheduling ?? 'auto'
+  if (!['auto', 'rr', 'none', 'reuseport', 'sticky'].includes(scheduling)) fail('scheduling', "'auto', 'rr', 'none', 'reuseport' or 'sticky'", scheduling)
   const sticky = stickyOptions(opts.sticky)
 
   const logger = opts.logger ?? {}

@@ -27,7 +27,7 @@ test('bad option values fail at start-up naming the option and what it accepts',
   rejects(t, { maxRestartDelay: 10, restartDelay: 100 }, 'maxRestartDelay')
   t.throws(() => resolveOptions({}), { code: 'CORRAL_INVALID_OPTION', message: /"app"/ })
   const err = t.throws(() => resolveOptions({ app, scheduling: 'random' }))
-  t.match(err.message, /expected 'rr', 'none', 'reuseport' or 'sticky', got "random"/)
+  t.match(err.message, /expected 'auto', 'rr', 'none', 'reuseport' or 'sticky', got "random"/)
 })
 
 test('environment variables fill in what the options leave out, and are named when wrong', async (t) => {
@@ -50,7 +50,7 @@ test('defaults are spelled out', async (t) => {
     maxRestarts: 10,
     restartWindow: 60000,
     maxMemory: 0,
-    scheduling: 'rr',
+    scheduling: 'auto',
     admin: false
   })
   t.ok(opts.workers >= 1, "'max' by default")

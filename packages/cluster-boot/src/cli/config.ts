@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InvalidOptionError } from '../errors.js'
-import { resolveOptions, type BootOptions, type Scheduling } from '../options.js'
+import { resolveOptions, type BootOptions, type SchedulingOption } from '../options.js'
 
 /** One app of a config file, ready for `boot()`. */
 export interface AppConfig {
@@ -175,7 +175,7 @@ function readApp (file: string, dir: string, pm2: boolean, app: unknown, index: 
     restartDelay: v('restartDelay') as number | undefined,
     maxRestartDelay: v('maxRestartDelay') as number | undefined,
     minUptime: v('minUptime') as number | undefined,
-    scheduling: v('scheduling') as Scheduling | undefined,
+    scheduling: v('scheduling') as SchedulingOption | undefined,
     statsInterval: v('statsInterval') as number | undefined,
     hangTimeout: v('hangTimeout') as number | undefined,
     idleCloseDelay: v('idleCloseDelay') as number | undefined,

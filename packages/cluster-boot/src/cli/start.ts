@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { boot } from '../boot.js'
 import { ConfigNotFoundError, InvalidOptionError } from '../errors.js'
-import { resolveOptions, type AppFactory, type BootOptions, type Scheduling } from '../options.js'
+import { resolveOptions, type AppFactory, type BootOptions, type SchedulingOption } from '../options.js'
 import { findConfig, isConfigFile, loadConfig, type AppConfig } from './config.js'
 import { watchParent } from './parent-watch.js'
 import type { Command, StartFlags } from './parse.js'
@@ -34,7 +34,7 @@ function overrides (flags: StartFlags): Omit<BootOptions, 'app'> {
     readyTimeout: number(flags.readyTimeout),
     maxRestarts: number(flags.maxRestarts),
     restartDelay: number(flags.restartDelay),
-    scheduling: flags.scheduling as Scheduling | undefined,
+    scheduling: flags.scheduling as SchedulingOption | undefined,
     admin: flags.adminPort === undefined ? undefined : { port: Number(flags.adminPort) }
   }
   for (const key of Object.keys(options) as Array<keyof typeof options>) if (options[key] === undefined) delete options[key]

@@ -27,7 +27,7 @@ Start options (over the config file's values):
       --ready-timeout <ms>  time to become ready (default 15000)
       --max-restarts <n>    crashes in a row before backing off to the longest delay (default 10)
       --restart-delay <ms>  first respawn delay, doubled per crash in a row (default 100)
-      --scheduling <mode>   rr | none | reuseport | sticky (default rr)
+      --scheduling <mode>   auto | rr | none | reuseport | sticky (default auto: reuseport where supported, else none)
       --admin-port <port>   the primary's admin server (default: env ADMIN_PORT); its token from CORRAL_ADMIN_TOKEN
       --no-parent-watch     keep running when the process that started corral exits (default: drain and stop)
   -h, --help
