@@ -117,7 +117,8 @@ test('a bad logs option fails naming the key', async (t) => {
 test('corral logs prints the last lines, follows new ones, and --slot filters', async (t) => {
   const dir = tmpDir(t)
   // no request lines: the file ends with what the test says, and stays so
-  const { get } = await startApp(t, { logs: { dir } }, 'shop', { FIXTURE_LOG_LEVEL: 'warn' })
+  // rr: the primary spreads connections, so slot 1 answers too
+  const { get } = await startApp(t, { logs: { dir }, scheduling: 'rr' }, 'shop', { FIXTURE_LOG_LEVEL: 'warn' })
   for (let i = 0; i < 4; i++) await get(`/say?text=before-${i}`)
   await waitFor(() => fileLines(path.join(dir, 'shop.log')).some((l) => l.includes('before-3')), { message: 'the lines in the file' })
 

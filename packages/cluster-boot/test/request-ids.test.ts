@@ -4,9 +4,10 @@ import { fixture } from './fixtures/cluster.js'
 
 type Line = Record<string, unknown>
 
+// rr: the primary spreads connections, so both workers answer (the OS may give all of them to one)
 async function startApp (t: Parameters<Parameters<typeof test>[1]>[0], env: Record<string, string> = {}) {
   const port = await freePort()
-  const proc = spawnNode(fixture('logging-app.mjs'), { env: { PORT: String(port), CORRAL_NAME: 'ids', FIXTURE_OPTS: JSON.stringify({ logs: false }), ...env } })
+  const proc = spawnNode(fixture('logging-app.mjs'), { env: { PORT: String(port), CORRAL_NAME: 'ids', FIXTURE_OPTS: JSON.stringify({ logs: false, scheduling: 'rr' }), ...env } })
   t.teardown(() => proc.stop('SIGTERM'))
   await proc.waitForLine((l: Line) => l.msg === 'all workers ready', 20_000)
   return { proc, port }
