@@ -38,6 +38,7 @@ export class LogCapture {
   private readonly sources = new Map<Readable, Promise<void>>()
   private readonly paused = new Set<Readable>()
   private readonly waiting = new Set<Writable>()
+  private readonly failed = new Set<'file' | 'out'>()
 
   constructor (private readonly opts: LogCaptureOptions) {
     this.out = opts.out
@@ -68,12 +69,13 @@ export class LogCapture {
   }
 
   private fail (where: 'file' | 'out', err: Error): void {
+    // said once: a stream that failed may emit more errors after
+    if (this.failed.has(where)) return
+    this.failed.add(where)
     if (where === 'file') {
-      if (this.file === undefined && this.opts.logs === false) return
       this.file?.destroy()
       this.file = undefined
     } else {
-      if (this.out === undefined) return
       this.out = undefined
     }
     this.opts.onError?.(err, where)
