@@ -6,10 +6,14 @@ import { createAdmin, isLoopback } from './primary/admin.js'
 import { PRIMARY_SEALED } from './ipc/control.js'
 import { PrimaryModules } from './primary/primary-modules.js'
 import { createLogger } from './logger.js'
+import { watchParent } from './cli/parent-watch.js'
+import { appName } from './log-files.js'
+import { LogCapture } from './primary/log-capture.js'
 import { resolveOptions, type BootOptions, type Scheduling, type SchedulingOption } from './options.js'
 import { StickyBalancer } from './primary/sticky-balancer.js'
 import { Supervisor } from './primary/supervisor.js'
 import type { SupervisorView } from './primary/supervisor-view.js'
+import type { WorkerRecord } from './primary/worker-record.js'
 import { runWorker } from './worker/run-worker.js'
 
 /** SO_REUSEPORT listening arrived in Node 22.12 and 23.1, on Linux. */
@@ -72,7 +76,16 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   if (cluster.isWorker) return { role: 'worker', app: await runWorker(opts) }
 
   process.title = processTitle('primary')
-  const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid })
+  const name = appName()
+  // the workers' stdout and stderr come to the primary, which tags, files and prints every line
+  cluster.setupPrimary({ silent: true })
+  const capture = new LogCapture({
+    app: name,
+    logs: opts.logs,
+    out: process.stdout,
+    onError: (err, where) => log.warn({ err, dir: opts.logs === false ? undefined : opts.logs.dir }, where === 'file' ? 'cannot write the log files: logging to stdout only' : 'stdout is closed: logging to the files only')
+  })
+  const log = createLogger(opts.logger, { role: 'primary', primaryPid: process.pid, app: name }, capture)
   const scheduling = chooseScheduling(opts.scheduling)
   if (opts.scheduling === 'reuseport' && scheduling !== 'reuseport') {
     log.warn({ node: process.versions.node, platform: process.platform }, "scheduling 'reuseport' needs Node >= 22.12 on Linux: using 'none'")
@@ -83,6 +96,10 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   opts.env.CORRAL_SCHEDULING = scheduling
 
   const supervisor = new Supervisor(opts, log)
+  supervisor.on('fork', (record: WorkerRecord) => {
+    capture.attach(record.worker.process.stdout, record.slot, record.pid, 'stdout')
+    capture.attach(record.worker.process.stderr, record.slot, record.pid, 'stderr')
+  })
   // sticky: the primary accepts and routes every connection itself; the workers listen on nothing public
   const balancer = scheduling === 'sticky' ? new StickyBalancer(supervisor, opts.workers, log, opts.sticky) : undefined
   const admin = createAdmin(supervisor, log, opts.admin)
@@ -124,6 +141,13 @@ export async function boot (options: BootOptions): Promise<BootResult> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => { supervisor.reload() })
+  // npm, pnpm and npx do not pass SIGTERM on: the cluster never outlives what started it
+  if (process.env.CORRAL_PARENT_WATCH !== '0') {
+    watchParent((launcher) => {
+      log.warn({ launcher }, 'the process that started this app is gone: stopping')
+      process.kill(process.pid, 'SIGTERM')
+    })
+  }
   let failed = false
   // one throw in the primary must not orphan every worker (and the state it hosts): stop them gracefully
   process.on('uncaughtException', (err) => {
@@ -138,9 +162,17 @@ export async function boot (options: BootOptions): Promise<BootResult> {
     const code = supervisor.crashLoop || supervisor.startupError !== undefined || adminFailed || failed || signals > 1 ? 1 : 0
     // set first: with no admin server listening, the loop may empty before close settles
     process.exitCode = code
-    modules.settled().then(() => admin.close()).finally(() => process.exit(code))
+    // the workers' last lines are still in their pipes, and the file has to be flushed
+    modules.settled().then(() => admin.close()).catch(() => {}).then(() => capture.close()).finally(() => process.exit(code))
   })
 
+  const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const url = web(opts.host, opts.port)
+  const adminAddress = admin.server.address()
+  const adminUrl = opts.admin === false ? undefined : web(opts.admin.host, typeof adminAddress === 'object' && adminAddress !== null ? adminAddress.port : opts.admin.port)
+  // the one line a person starting the app reads first
+  log.info({ url, adminUrl, pid: process.pid, workers: opts.workers, logs: opts.logs === false ? undefined : opts.logs.dir },
+    `starting ${name}: app on ${url}, ${adminUrl === undefined ? 'no admin server' : `admin on ${adminUrl}`}, primary pid ${process.pid}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${opts.logs === false ? '' : `, logs in ${opts.logs.dir}`}`)
   log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')
   if (balancer !== undefined) {
     // before the workers: a port in use fails the start here, and early connections wait for the first ready worker

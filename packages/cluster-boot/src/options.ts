@@ -1,9 +1,11 @@
 import os from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { Logger, LoggerOptions } from 'pino'
+import path from 'node:path'
 import { isLoopback } from './primary/admin.js'
 import { InvalidOptionError } from './errors.js'
 import { optionChecks, type OptionChecks } from './option-checks.js'
+import { defaultLogDir } from './log-files.js'
 import type { WorkerContext } from './worker/worker-context.js'
 
 export type Scheduling = 'rr' | 'none' | 'reuseport' | 'sticky'
@@ -55,6 +57,21 @@ export interface ResolvedAdminOptions {
   allowedHosts: string[]
 }
 
+export interface LogsOptions {
+  /** directory of the files `<app>.log`, `<app>.log.1` (newest rotated), ... (default: ~/.corral/logs, or $CORRAL_HOME/logs) */
+  dir?: string
+  /** size at which `<app>.log` is rotated: bytes or '10M' (default '10M') */
+  maxSize?: number | string
+  /** rotated files kept besides the current one (default 5) */
+  maxFiles?: number
+}
+
+export interface ResolvedLogsOptions {
+  dir: string
+  maxSize: number
+  maxFiles: number
+}
+
 export interface BootOptions {
   /** builds the Fastify instance in each worker */
   app: AppFactory
@@ -102,6 +119,8 @@ export interface BootOptions {
   primary?: PrimarySetup
   /** environment for the workers, on top of the primary's own */
   env?: Record<string, string>
+  /** log files of the workers' output and the primary's lines, rotated by size; false: only the primary's stdout */
+  logs?: LogsOptions | false
 }
 
 export interface ResolvedOptions {
@@ -126,6 +145,7 @@ export interface ResolvedOptions {
   admin: ResolvedAdminOptions | false
   primary: PrimarySetup | undefined
   env: Record<string, string>
+  logs: ResolvedLogsOptions | false
 }
 
 const MAX_WORKERS = 1024
@@ -200,6 +220,19 @@ function stickyOptions (value: BootOptions['sticky']): ResolvedStickyOptions {
   return { key: typeof key === 'object' ? { cookie: cookie as string } : key, trustProxy }
 }
 
+function logsOptions (value: BootOptions['logs'], env: NodeJS.ProcessEnv): ResolvedLogsOptions | false {
+  if (value === false) return false
+  if (value === undefined) value = {}
+  if (value === null || typeof value !== 'object') fail('logs', 'an object { dir?, maxSize?, maxFiles? } or false', value)
+  for (const key of Object.keys(value)) if (!['dir', 'maxSize', 'maxFiles'].includes(key)) fail(`logs.${key}`, 'no such option (logs takes dir, maxSize, maxFiles)', (value as Record<string, unknown>)[key])
+  if (value.dir !== undefined && (typeof value.dir !== 'string' || value.dir === '')) fail('logs.dir', 'a directory path', value.dir)
+  return {
+    dir: path.resolve(value.dir ?? defaultLogDir(env)),
+    maxSize: value.maxSize === undefined ? 10 * 1024 ** 2 : parseBytes(value.maxSize, 'logs.maxSize'),
+    maxFiles: integer('logs.maxFiles', value.maxFiles, 5, 1, 1000)
+  }
+}
+
 /** Reads and checks every option once, with its default, so a bad value fails before anything forks. */
 export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') fail('options', 'an object', opts)
@@ -243,6 +276,7 @@ export function resolveOptions (opts: BootOptions, env: NodeJS.ProcessEnv = proc
     logger,
     admin,
     primary: opts.primary,
-    env: { ...opts.env }
+    env: { ...opts.env },
+    logs: logsOptions(opts.logs, env)
   }
 }

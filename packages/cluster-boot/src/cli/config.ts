@@ -39,7 +39,7 @@ export function findConfig (dir: string): string | undefined {
 }
 
 // corral key → how the config file spells it (boot() calls `instances` "workers")
-const CORRAL_KEYS = new Set(['name', 'entry', 'script', 'cwd', 'instances', 'port', 'host', 'env', 'maxMemory', 'killTimeout', 'readyTimeout', 'maxRestarts', 'restartDelay', 'maxRestartDelay', 'minUptime', 'scheduling', 'statsInterval', 'hangTimeout', 'idleCloseDelay', 'admin', 'adminPort'])
+const CORRAL_KEYS = new Set(['name', 'entry', 'script', 'cwd', 'instances', 'port', 'host', 'env', 'maxMemory', 'killTimeout', 'readyTimeout', 'maxRestarts', 'restartDelay', 'maxRestartDelay', 'minUptime', 'scheduling', 'statsInterval', 'hangTimeout', 'idleCloseDelay', 'admin', 'adminPort', 'logs'])
 // PM2 key → Corral key
 const PM2_KEYS: Record<string, string> = {
   name: 'name',
@@ -181,7 +181,8 @@ function readApp (file: string, dir: string, pm2: boolean, app: unknown, index: 
     hangTimeout: v('hangTimeout') as number | undefined,
     idleCloseDelay: v('idleCloseDelay') as number | undefined,
     admin,
-    env
+    env,
+    logs: v('logs') as BootOptions['logs']
   }
   for (const key of Object.keys(options) as Array<keyof typeof options>) if (options[key] === undefined) delete options[key]
   checkOptions(file, prefix, options, values)

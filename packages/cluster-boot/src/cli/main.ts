@@ -2,6 +2,7 @@
 import { ControlError, resolveTargets } from './client.js'
 import { describe, list, reload, scale, stop } from './commands.js'
 import { monit } from './monit.js'
+import { logs } from './logs.js'
 import { parseCli, type Command } from './parse.js'
 import { start } from './start.js'
 import { systemdUnit } from './startup.js'
@@ -37,6 +38,12 @@ async function main (): Promise<void> {
   }
   try {
     if (cmd.command === 'start') return await start(cmd)
+    if (cmd.command === 'logs') {
+      const done = new AbortController()
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done.abort())
+      await logs(cmd, process.stdout, done.signal)
+      process.exit(0)
+    }
     const output = cmd.command === 'startup' ? await systemdUnit(cmd.start) : await CONTROL[cmd.command](cmd)
     if (output !== '') process.stdout.write(`${output}\n`)
     process.exit(0)

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { parseLogs, type LogsCommand } from './logs.js'
 
 /** Flags of `corral start` that override the config file's values. */
 export interface StartFlags {
@@ -43,6 +44,7 @@ export type Command =
     interval?: number
   }
   | { command: 'startup', platform: 'systemd', start: StartCommand }
+  | LogsCommand
   | { command: 'help', exitCode: number }
   | { command: 'unknown', name: string }
 
@@ -98,6 +100,10 @@ const OPTIONS = {
   'no-parent-watch': { type: 'boolean' },
   json: { type: 'boolean' },
   interval: { type: 'string' },
+  // corral logs
+  lines: { type: 'string' },
+  slot: { type: 'string' },
+  dir: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -123,6 +129,9 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (rest[0] !== 'systemd') throw new TypeError(`corral startup: say which init system: corral startup systemd [<app or config>] [start options]${rest[0] === undefined ? '' : ` (got ${JSON.stringify(rest[0])}: only systemd is supported)`}`)
     return { command: 'startup', platform: 'systemd', start: startCommand(rest[1], values, env) }
   }
+
+  // corral logs: reads the app's log files, no admin server needed
+  if (verb === 'logs') return parseLogs(rest, values, env)
 
   const control = CONTROL[verb]
   if (control === undefined) return { command: 'unknown', name: verb }

@@ -81,17 +81,17 @@ export async function start (cmd: StartCommand): Promise<void> {
       options.admin = { port: 0, ...(generated === undefined ? {} : { token: generated }) }
     }
     options.primary = registerOnListen(app.name, generated, options.primary)
-    // read once here for the first lines; boot() checks them again and throws the same error
-    const resolved = resolveOptions(options)
+    // checked before anything changes (title, cwd); boot() checks them again and throws the same error
+    resolveOptions(options)
     const execArgv = typeScriptExecArgv(app.entry)
     process.env.CORRAL_NAME = app.name
     // workers run this CLI again with the same arguments: their relative paths mean the directory we started in
     process.env.CORRAL_CLI_CWD ??= process.cwd()
     if (app.cwd !== process.cwd()) process.chdir(app.cwd)
     if (execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...execArgv] })
-    const admin = resolved.admin === false ? '' : resolved.admin.port === 0 ? ', admin on a free loopback port (corral list finds it)' : `, admin on ${web(resolved.admin.host, resolved.admin.port)}`
-    say(`starting ${app.name} (primary pid ${process.pid}, ${resolved.workers} workers): app on ${web(resolved.host, resolved.port)}${admin}`)
-    if (cmd.watchParent) watchParent(() => { say('the process that started corral is gone: stopping'); process.kill(process.pid, 'SIGTERM') })
+    // boot() says where the app, its admin server and its logs are, and the primary's pid, in its first line
+    // boot() watches the processes that started it (npm, pnpm, npx), unless told not to
+    if (!cmd.watchParent) process.env.CORRAL_PARENT_WATCH = '0'
   }
   await boot(options)
 }

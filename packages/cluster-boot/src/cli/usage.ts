@@ -1,5 +1,5 @@
 /** Every verb, for the unknown-command line. */
-export const VERBS = 'start, list, status, describe, reload, restart, stop, scale, monit, startup'
+export const VERBS = 'start, list, status, describe, reload, restart, stop, scale, logs, monit, startup'
 
 export const USAGE = `Usage: corral start [<app.js|app.ts|config file>] [options]
        corral list|status [<name>] [--json]   workers of the running apps: CPU, memory, req/s
@@ -8,6 +8,8 @@ export const USAGE = `Usage: corral start [<app.js|app.ts|config file>] [options
        corral stop [<name>]                   drain every worker and stop the primary
        corral scale [<name>] <n|+n|-n|max>    add or remove workers at run time
        corral monit [<name>] [--interval ms]  live view of every worker; q quits
+       corral logs <name> [--lines N] [--slot N] [--json] [--dir <dir>]
+                                              last lines of the app's log files, then follows
        corral startup systemd [<app|config>] [start options]   print a systemd unit
   The control verbs find the apps \`corral start\` runs (registered in CORRAL_HOME,
   default ~/.corral, owner-only); a name picks one when several run. Or name an

@@ -13,6 +13,8 @@ import { acceptStickyConnections } from './sticky-connections.js'
 import { WorkerBus } from '../ipc/worker-bus.js'
 import { setWorkerContext, type ReadinessCheck, type WorkerContext } from './worker-context.js'
 import { statsSampler } from './worker-stats.js'
+import { useClusterRequestIds } from './request-ids.js'
+import { blockingOutput, flushOutput } from './flush-output.js'
 
 const READINESS_RETRY_MS = 100
 
@@ -96,6 +98,7 @@ function kind (value: unknown): string {
  * connection (round-robin, OS or reuseport) reaches a worker not ready for it.
  */
 export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance> {
+  blockingOutput()
   const log = createLogger(opts.logger, { role: 'worker', slot: Number(process.env.CORRAL_SLOT ?? 0), workerId: cluster.worker?.id, pid: process.pid })
   const runtime = new WorkerRuntime(log, opts.readyTimeout)
   process.title = processTitle('worker', runtime.slot)
@@ -108,6 +111,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     app = built
     // on the root instance before any plugin loads, so every plugin sees it
     if (!app.hasDecorator('worker')) app.decorate('worker', runtime)
+    useClusterRequestIds(app, runtime.slot, runtime.id)
     // plugins load here and register their readiness checks
     await app.ready()
   })()
@@ -135,6 +139,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     log.info({ reason, drainMs: Date.now() - started }, 'drained, exiting')
     // the channel is ordered: once this is written, everything sent before it is too
     await runtime.bus.deliver(CONTROL, { event: 'exiting' })
+    await flushOutput()
     process.exit(0)
   }
 
@@ -178,6 +183,7 @@ export async function runWorker (opts: ResolvedOptions): Promise<FastifyInstance
     const reported = await runtime.bus.deliver(CONTROL, { event: 'failed', error: describeStartupFailure(err, opts) })
     if (reported) log.debug({ err }, 'worker failed to start')
     else log.fatal({ err }, 'worker failed to start')
+    await flushOutput()
     process.exit(1)
   }
   if (runtime.draining) return app as FastifyInstance
