@@ -1,5 +1,5 @@
 // `pnpm bench`: every comparison, one after the other, each printing its table and ratios.
-// The scheduling suite runs under this Node and under the newest LTS (from the npm package `node`).
+// The scheduling and sticky suites run under this Node and under the newest LTS (from the npm package `node`).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -24,7 +24,7 @@ for (const suite of suites) {
   const file = path.join(here, `${suite}.mjs`)
   if (!existsSync(file)) continue
   const nodes = [process.execPath]
-  if (suite === 'scheduling' && !process.version.startsWith(`v${LTS}.`)) nodes.push(ltsNode())
+  if (['scheduling', 'sticky'].includes(suite) && !process.version.startsWith(`v${LTS}.`)) nodes.push(ltsNode())
   for (const node of nodes.filter(Boolean)) {
     console.log(`\n# ${suite}${nodes.length > 1 ? ` (${node === process.execPath ? process.version : `Node ${LTS}`})` : ''}`)
     const { status } = spawnSync(node, [file], { stdio: 'inherit', cwd: here })
