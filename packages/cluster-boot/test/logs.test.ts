@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { freePort, request, spawnNode, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode, waitFor } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'tap'
-import { freePort, request, waitFor } from '../../../test/helpers/index.js'
+import { freePort, request, waitFor } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 type Test = Parameters<Parameters<typeof test>[1]>[0]

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { freePort, request, spawnNode } from '../../../test/helpers/index.js'
+import { freePort, request, spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 type Line = Record<string, unknown>
