@@ -6,7 +6,7 @@ import { redisFor, uniquePrefix } from './fixtures/redis.js'
 t.test('tampered, truncated, oversized or garbage cookies are a new anonymous session, never a 500', async (t) => {
   const prefix = uniquePrefix('bad-cookies')
   redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix })
   t.teardown(() => app.close())
   const good = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   const value = decodeURIComponent(good.slice('sessionId='.length))
@@ -37,7 +37,7 @@ t.test('tampered, truncated, oversized or garbage cookies are a new anonymous se
 t.test('over real HTTP, a cookie too large for Node is refused and the server goes on', async (t) => {
   const prefix = uniquePrefix('huge-cookie')
   redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix })
   t.teardown(() => app.close())
   const port = await freePort()
   await app.listen({ port, host: '127.0.0.1' })

@@ -53,7 +53,7 @@ t.test('a leader answers without waiting for its lock release', async (t) => {
 t.test('cache keys that are empty are refused with a clear error; keys with braces keep their hash tag', async (t) => {
   const prefix = uniquePrefix('cache-keys')
   const redis = redisFor(t, prefix)
-  const app = await cacheApp(t, REDIS_URL, { prefix })
+  const app = await cacheApp(t, REDIS_URL, { keyPrefix: prefix })
   await t.rejects(app.cache.set('', 1), /cache key.*empty/i)
   await t.rejects(app.cache.get(''), /cache key.*empty/i)
   for (const key of ['a}b', '{x}', 'x{', '}', 'plain']) {

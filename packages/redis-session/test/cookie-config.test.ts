@@ -8,13 +8,13 @@ const setCookie = (res) => ([] as string[]).concat(res.headers['set-cookie'] ?? 
 t.test('cookie attributes come from the current configuration, not from what was stored with the session', async (t) => {
   const prefix = uniquePrefix('cookie-config')
   redisFor(t, prefix)
-  const before = await buildSessionApp({ redis: REDIS_URL, prefix, cookie: { sameSite: 'lax' } })
+  const before = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, cookie: { sameSite: 'lax' } })
   t.teardown(() => before.close())
   const cookie = sessionCookie(await before.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   t.match(setCookie(await before.inject({ url: '/me', headers: { cookie } })), /SameSite=Lax/)
 
   // the same sessions, after a deploy that tightened the cookie
-  const after = await buildSessionApp({ redis: REDIS_URL, prefix, cookie: { sameSite: 'strict', domain: 'example.test', httpOnly: true } })
+  const after = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, cookie: { sameSite: 'strict', domain: 'example.test', httpOnly: true } })
   t.teardown(() => after.close())
   const res = await after.inject({ url: '/me', headers: { cookie } })
   t.equal(res.json().user, 'alice', 'still logged in')
@@ -27,7 +27,7 @@ t.test('cookie attributes come from the current configuration, not from what was
 t.test('maxLifetime: a session used all the time is dead once it is older than maxLifetime', async (t) => {
   const prefix = uniquePrefix('max-lifetime')
   const redis = redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix, maxLifetime: 1000 })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, maxLifetime: 1000 })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   const loggedIn = Date.now()

@@ -12,7 +12,7 @@ t.test('a login whose session is written is answered 200, however long forgettin
   const index = `${prefix}user:alice`
   const stale = Array.from({ length: 50_000 }, (_, i) => `stale-${i}`)
   for (let i = 0; i < stale.length; i += 5000) await redis.sadd(index, ...stale.slice(i, i + 5000))
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix, commandTimeout: 200 })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, commandTimeout: 200 })
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } })
   t.equal(res.statusCode, 200, 'answered as the write succeeded')

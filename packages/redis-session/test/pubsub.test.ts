@@ -21,8 +21,8 @@ function inbox (app, channel) {
 
 t.test('two instances on one Redis get each other\'s messages, as JSON', async (t) => {
   const prefix = uniquePrefix('pubsub')
-  const a = await appWithBus(t, { redis: REDIS_URL, prefix })
-  const b = await appWithBus(t, { redis: REDIS_URL, prefix })
+  const a = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix })
+  const b = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix })
   const inA = await inbox(a, 'news')
   const inB = await inbox(b, 'news')
   await a.bus.publish('news', { text: 'hello', n: 1 })
@@ -38,7 +38,7 @@ t.test('two instances on one Redis get each other\'s messages, as JSON', async (
 t.test('a handler that throws is logged; a message that is not JSON is dropped; neither is fatal', async (t) => {
   const prefix = uniquePrefix('pubsub-bad')
   const logs: any[] = []
-  const app = await appWithBus(t, { redis: REDIS_URL, prefix }, logs)
+  const app = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix }, logs)
   await app.bus.subscribe('c', () => { throw new Error('handler bug') })
   await app.bus.subscribe('c', async () => { throw new Error('async handler bug') })
   const good = await inbox(app, 'c')
@@ -140,7 +140,7 @@ t.test('two subscribes racing on a channel whose subscription fails both fail, a
 t.test('a pub/sub message that would poison a prototype is dropped with a warning; a message over 1 MiB is refused', async (t) => {
   const prefix = uniquePrefix('pubsub-poison')
   const logs: any[] = []
-  const app = await appWithBus(t, { redis: REDIS_URL, prefix }, logs)
+  const app = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix }, logs)
   const box = await inbox(app, 'p')
   const raw = new Redis(REDIS_URL)
   t.teardown(() => raw.quit())
@@ -170,8 +170,8 @@ t.test('on a Redis Cluster without sharded pub/sub (Redis < 7), the bus falls ba
   t.teardown(close)
   const prefix = uniquePrefix('old-cluster')
   const logs: any[] = []
-  const a = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix }, logs)
-  const b = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, prefix })
+  const a = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, keyPrefix: prefix }, logs)
+  const b = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, keyPrefix: prefix })
   const box = await inbox(b, 'news')
   await waitFor(async () => {
     await a.bus.publish('news', 'hi')

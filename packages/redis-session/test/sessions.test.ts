@@ -6,7 +6,7 @@ import { redisFor, uniquePrefix } from './fixtures/redis.js'
 async function setup (t, options = {}) {
   const prefix = uniquePrefix('sessions')
   const redis = redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix, ...options })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, ...options })
   t.teardown(() => app.close())
   const login = async (user: string, cookie?: string) => {
     const res = await app.inject({ method: 'POST', url: '/login', payload: { user }, headers: cookie ? { cookie } : {} })
@@ -142,7 +142,7 @@ t.test('a login prunes sessions of the user that expired from the index', async 
 
 t.test('two app instances on one Redis share sessions', async (t) => {
   const { login, prefix } = await setup(t)
-  const other = await buildSessionApp({ redis: REDIS_URL, prefix })
+  const other = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix })
   t.teardown(() => other.close())
   const cookie = await login('alice')
   const res = await other.inject({ url: '/me', headers: { cookie } })
@@ -154,7 +154,7 @@ t.test('a session value that does not parse is no session, and is logged', async
   const redis = redisFor(t, prefix)
   const logs: any[] = []
   const stream = { write: (line) => logs.push(JSON.parse(line)) }
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix }, { logger: { level: 'warn', stream } })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix }, { logger: { level: 'warn', stream } })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   for (const garbage of ['{not json', '"a string"', 'null', '[1,2]']) {
@@ -171,7 +171,7 @@ t.test('a session value that does not parse is no session, and is logged', async
 t.test('an ioredis client of your own is used and left open', async (t) => {
   const prefix = uniquePrefix('own-client')
   const redis = redisFor(t, prefix)
-  const app = await buildSessionApp({ redis, prefix })
+  const app = await buildSessionApp({ redis, keyPrefix: prefix })
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))
   t.equal((await app.inject({ url: '/me', headers: { cookie } })).json().user, 'alice')
   await app.close()

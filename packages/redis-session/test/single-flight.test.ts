@@ -24,7 +24,7 @@ function hanging (t) {
 const within = (promise, ms = 5000) => Promise.race([promise, sleep(ms).then(() => 'hung')])
 
 for (const backend of ['memory', 'redis']) {
-  const options = (prefix: string, cache?: object) => ({ ...(backend === 'redis' ? { redis: REDIS_URL, prefix } : {}), cache })
+  const options = (prefix: string, cache?: object) => ({ ...(backend === 'redis' ? { redis: REDIS_URL, keyPrefix: prefix } : {}), cache })
 
   t.test(`${backend}: an origin that hangs holds up the other callers of its key at most waitTimeout`, async (t) => {
     const prefix = uniquePrefix('hang')
@@ -53,8 +53,8 @@ t.test('redis: a slow origin keeps its lock past lockTtl: a follower on another 
   const prefix = uniquePrefix('renew')
   redisFor(t, prefix)
   const cache = { lockTtl: 300, waitTimeout: 4000 }
-  const a = await appWithCache(t, { redis: REDIS_URL, prefix, cache })
-  const b = await appWithCache(t, { redis: REDIS_URL, prefix, cache })
+  const a = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
+  const b = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
   let calls = 0
   const origin = async () => { calls++; await sleep(1200); return { n: calls } }
   const leader = a.cache.wrap('k', origin)

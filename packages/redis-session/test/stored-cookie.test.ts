@@ -23,7 +23,7 @@ const within = (promise, ms) => Promise.race([
 t.test('a stored session with an invalid cookie is answered at once as no session, never a hang or a 503', async (t) => {
   const prefix = uniquePrefix('bad-cookie')
   const redis = redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix })
   t.teardown(() => app.close())
   for (const [name, value] of Object.entries(BAD_COOKIES)) {
     const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'alice' } }))

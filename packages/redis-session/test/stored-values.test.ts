@@ -19,7 +19,7 @@ t.test('redis: a stored session value that would poison a prototype or a Session
   const prefix = uniquePrefix('poison')
   const redis = redisFor(t, prefix)
   const logs: any[] = []
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix }, { logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix }, { logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   t.teardown(() => app.close())
   const port = await freePort()
   await app.listen({ port, host: '127.0.0.1' })
@@ -64,7 +64,7 @@ for (const backend of ['memory', 'redis']) {
     const redis = redisFor(t, prefix)
     const logs: any[] = []
     const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
-    await app.register(redisSession, { secret: SECRET, bus: false, ...(backend === 'redis' ? { redis: REDIS_URL, prefix } : {}) })
+    await app.register(redisSession, { secret: SECRET, bus: false, ...(backend === 'redis' ? { redis: REDIS_URL, keyPrefix: prefix } : {}) })
     t.teardown(() => app.close())
     const poisoned = JSON.parse('{"__proto__":{"polluted":true},"ok":1}')
     if (backend === 'redis') await redis.set(`${prefix}cache:{k}`, '{"__proto__":{"polluted":true},"ok":1}')

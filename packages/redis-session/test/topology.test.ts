@@ -29,7 +29,7 @@ t.test('cluster and sentinel shapes of the redis option are checked, naming the 
   t.match((await registering({ redis: { sentinels: [{ host: '' }], name: 'm' } })).message, /"redis\.sentinels\[0\]"/)
   t.match((await registering({ redis: { cluster: null } })).message, /"redis\.cluster"/)
   t.match((await registering({ redis: { cluster: { nodes: ['a:1'], options: 3 } } })).message, /"redis\.cluster\.options"/)
-  t.match((await registering({ redis: { cluster: { nodes: ['a:1'] }, sentinels: ['b:2'], name: 'm' } })).message, /either cluster or sentinels/)
+  t.match((await registering({ redis: { cluster: { nodes: ['a:1'] }, sentinels: ['b:2'], name: 'm' } })).message, /must be either \{ cluster \} or \{ sentinels, name \}, not both/)
 })
 
 t.test('redisFromEnv: one node, a Cluster or Sentinel from the environment, and two at once refused', async (t) => {
@@ -46,7 +46,7 @@ t.test('a plain URL pointing at a Redis Cluster node is refused at start-up, sug
   t.teardown(close)
   const err = await registering({ redis: node.url, keyPrefix: uniquePrefix('detect') })
   t.equal(err?.code, 'CORRAL_SESSION_INVALID_OPTION')
-  t.match(err.message, /Redis Cluster node.*redis: \{ cluster: \{ nodes/)
+  t.match(err.message, /option "redis" must be redis: \{ cluster: \{ nodes.* for a Redis Cluster node/)
 })
 
 t.test('session commands and publishes are bounded even on a passed-in client with ioredis defaults: a hung Redis gives a 503 in time', async (t) => {
@@ -81,7 +81,7 @@ t.test('on a Cluster, sessions work and the bus uses sharded pub/sub, resubscrib
   const { node, close } = await startRedisCluster()
   t.teardown(close)
   const prefix = uniquePrefix('sharded')
-  const app = await buildSessionApp({ redis: { cluster: { nodes: [`127.0.0.1:${node.port}`] } }, prefix })
+  const app = await buildSessionApp({ redis: { cluster: { nodes: [`127.0.0.1:${node.port}`] } }, keyPrefix: prefix })
   t.teardown(() => app.close())
   const cookie = sessionCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'cy' } }))
   t.equal((await app.inject({ url: '/me', headers: { cookie } })).json().user, 'cy')
@@ -118,7 +118,7 @@ t.test('on a Cluster, unsubscribing the last handler of a channel leaves the sha
   const { node, close } = await startRedisCluster()
   t.teardown(close)
   const prefix = uniquePrefix('sharded-off')
-  const app = await buildSessionApp({ redis: { cluster: { nodes: [{ host: '127.0.0.1', port: node.port }] } }, prefix })
+  const app = await buildSessionApp({ redis: { cluster: { nodes: [{ host: '127.0.0.1', port: node.port }] } }, keyPrefix: prefix })
   t.teardown(() => app.close())
   const off = await app.bus.subscribe('news', () => {})
   t.equal(await node.ask('PUBSUB', 'SHARDCHANNELS'), `${prefix}bus:news`)

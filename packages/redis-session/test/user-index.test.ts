@@ -8,7 +8,7 @@ const TTL = 400
 async function setup (t) {
   const prefix = uniquePrefix('index')
   const redis = redisFor(t, prefix)
-  const app = await buildSessionApp({ redis: REDIS_URL, prefix, cookie: { maxAge: TTL } })
+  const app = await buildSessionApp({ redis: REDIS_URL, keyPrefix: prefix, cookie: { maxAge: TTL } })
   // a session of its own, longer lifetime than the store's TTL ("remember me")
   app.post('/remember', async (request) => {
     request.session.cookie.maxAge = 5 * TTL
