@@ -21,7 +21,7 @@ test('a wrong option fails at registration, naming it', async (t) => {
   ]
   for (const [options, name] of cases) {
     const app = Fastify()
-    await t.rejects(app.register(corralRealtime, options as never).ready(), { code: 'CORRAL_REALTIME_INVALID_OPTION', message: new RegExp(`"${name}"`) }, `${name}: ${JSON.stringify(options)}`)
+    await t.rejects(async () => { await app.register(corralRealtime, options as never).ready() }, { code: 'CORRAL_REALTIME_INVALID_OPTION', message: new RegExp(`"${name}"`) }, `${name}: ${JSON.stringify(options)}`)
     await app.close()
   }
 })
