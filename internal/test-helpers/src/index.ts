@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url'
 /** What these helpers use of a tap test. */
 export interface Tap {
   teardown: (fn: () => unknown) => void
-  equal: (found: unknown, wanted: unknown, message?: string) => boolean
-  same: (found: unknown, wanted: unknown, message?: string) => boolean
+  // a rest tuple, as tap's own assertions take (found, wanted, ...[message, extra]): `message?: string` does not accept tap's Test
+  equal: (found: unknown, wanted: unknown, ...message: [] | [string]) => boolean
+  same: (found: unknown, wanted: unknown, ...message: [] | [string]) => boolean
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
