@@ -98,7 +98,22 @@ test('websocket: false leaves WebSockets out', async (t) => {
   t.same(app.realtime.connections, { websocket: 0, socketio: 0 })
   t.equal(app.realtime.io, undefined)
   await app.realtime.broadcast('news', 'nobody listens')
+  const ws = { send () {}, terminate () {}, readyState: 1 }
+  await t.rejects(app.realtime.subscribe(ws as never, 'news'), { code: 'CORRAL_REALTIME_INVALID_SOCKET', message: /websocket` option is off/ }, 'a WebSocket cannot subscribe')
   await app.close()
+})
+
+test('the app\'s own allowRequest still decides, after the draining check', async (t) => {
+  const app = Fastify()
+  const reason = 'not you'
+  await app.register(corralRealtime, { socketio: { allowRequest: (_req, callback) => callback(reason, false) } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const sio = sioClient((app.server.address() as { port: number }).port, { transports: ['polling'], reconnection: false })
+  t.teardown(() => closeAll([sio]))
+  await waitFor(() => sio.errors.length > 0, { message: 'the refusal' })
+  t.match(sio.errors[0], /connect_error/, 'refused')
+  t.same(sio.hellos, [])
 })
 
 test('the error classes carry codes', async (t) => {
