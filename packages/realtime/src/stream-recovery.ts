@@ -165,7 +165,8 @@ export function streamRecovery (): StreamRecovery {
       const adapter = created as StreamsAdapter
       const deadline = Date.now() + timeout
       const room = `corral.realtime:probe:${adapter.uid}`
-      while (position === undefined && Date.now() < deadline) {
+      while (Date.now() < deadline) {
+        if (position !== undefined) return true
         // an entry added before the reader's first read is never read: publish again until one is
         await adapter.broadcast({ type: 2, data: ['probe'] }, { rooms: new Set([room]), except: new Set(), flags: {} })
         await new Promise((resolve) => setTimeout(resolve, 50))
