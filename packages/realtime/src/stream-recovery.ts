@@ -62,6 +62,7 @@ const BROADCAST = 3
 const SELF = 'corral.realtime:self'
 /** a reader this late is stuck (Redis gone): the restore goes on, and its client may get an entry twice */
 const READER_WAIT_MS = 2000
+const PROBE_INTERVAL_MS = 100
 
 /** Stream ids ("ms-seq") in order. */
 export function compareIds (a: string, b: string): number {
@@ -94,14 +95,19 @@ export function streamRecovery (): StreamRecovery {
   let position: string | undefined
   const waiters = new Set<() => void>()
 
-  const caughtUp = async (target: string): Promise<void> => {
-    if (position !== undefined && compareIds(position, target) >= 0) return
+  /** Resolves when the reader hands over its next entry, or after `ms`. */
+  const nextEntry = async (ms: number): Promise<void> => {
     await new Promise<void>((resolve) => {
-      const done = (): void => { clearTimeout(timer); waiters.delete(check); resolve() }
-      const check = (): void => { if (position !== undefined && compareIds(position, target) >= 0) done() }
-      const timer = setTimeout(done, READER_WAIT_MS)
-      waiters.add(check)
+      const done = (): void => { clearTimeout(timer); waiters.delete(done); resolve() }
+      const timer = setTimeout(done, ms)
+      waiters.add(done)
     })
+  }
+  const past = (target: string): boolean => position !== undefined && compareIds(position, target) >= 0
+
+  const caughtUp = async (target: string): Promise<void> => {
+    const deadline = Date.now() + READER_WAIT_MS
+    while (!past(target) && Date.now() < deadline) await nextEntry(deadline - Date.now())
   }
 
   return {
@@ -167,9 +173,10 @@ export function streamRecovery (): StreamRecovery {
       const room = `corral.realtime:probe:${adapter.uid}`
       while (Date.now() < deadline) {
         if (position !== undefined) return true
-        // an entry added before the reader's first read is never read: publish again until one is
-        await adapter.broadcast({ type: 2, data: ['probe'] }, { rooms: new Set([room]), except: new Set(), flags: {} })
-        await new Promise((resolve) => setTimeout(resolve, 50))
+        // an entry added before the reader's first read is never read: publish again until one is; not awaited, so
+        // that a publish Redis holds back (a client queueing while it reconnects) does not hold the start past `timeout`
+        adapter.broadcast({ type: 2, data: ['probe'] }, { rooms: new Set([room]), except: new Set(), flags: {} }).catch(() => {})
+        await nextEntry(PROBE_INTERVAL_MS)
       }
       return position !== undefined
     }
