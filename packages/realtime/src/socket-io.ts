@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { errors, type WorkerContext } from '@corral/cluster-boot'
+import { errors, stickySid, type WorkerContext } from '@corral/cluster-boot'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server, ServerOptions } from 'socket.io'
 import { DrainingError, NoPrimaryError, StreamNotReadError } from './errors.js'
@@ -80,6 +80,8 @@ export async function attachSocketIo (
       allow(req, callback)
     }
   })
+  // in a cluster-boot worker a sid names its slot: `scheduling: 'sticky', sticky: { key: 'sid' }` routes a client's later requests there
+  if (worker !== null) io.engine.generateId = () => stickySid(worker.slot)
   // engine.io closes every client when the server emits 'close'; under sticky scheduling a worker's server never
   // listens, and net.Server emits 'close' each time its last handed-over connection ends: the app's onClose closes it instead
   for (const listener of server.listeners('close')) if (!closeListeners.has(listener)) server.off('close', listener as () => void)
