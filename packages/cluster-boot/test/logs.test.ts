@@ -109,7 +109,7 @@ test('a bad logs option fails naming the key', async (t) => {
     t.teardown(() => proc.stop('SIGKILL'))
     const { code } = await proc.exited
     t.not(code, 0)
-    t.match(proc.stderr, `Invalid option "${key}"`)
+    t.match(proc.stderr, `@corral/cluster-boot: option "${key}" must be `)
   }
 })
 
