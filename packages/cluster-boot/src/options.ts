@@ -224,7 +224,7 @@ function logsOptions (value: BootOptions['logs'], env: NodeJS.ProcessEnv): Resol
   if (value === false) return false
   if (value === undefined) value = {}
   if (value === null || typeof value !== 'object') fail('logs', 'an object { dir?, maxSize?, maxFiles? } or false', value)
-  for (const key of Object.keys(value)) if (!['dir', 'maxSize', 'maxFiles'].includes(key)) fail(`logs.${key}`, 'no such option (logs takes dir, maxSize, maxFiles)', (value as Record<string, unknown>)[key])
+  for (const key of Object.keys(value)) if (!['dir', 'maxSize', 'maxFiles'].includes(key)) fail(`logs.${key}`, 'absent: logs takes dir, maxSize and maxFiles', (value as Record<string, unknown>)[key])
   if (value.dir !== undefined && (typeof value.dir !== 'string' || value.dir === '')) fail('logs.dir', 'a directory path', value.dir)
   return {
     dir: path.resolve(value.dir ?? defaultLogDir(env)),

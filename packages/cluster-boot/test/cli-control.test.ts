@@ -96,7 +96,7 @@ test('control verbs send the admin token from --token or CORRAL_ADMIN_TOKEN', as
 test('an unknown command says so and exits 2', async (t) => {
   const result = await corral(['frobnicate'])
   t.equal(result.code, 2)
-  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop, scale, monit, startup; corral --help)')
+  t.equal(result.stderr.split('\n')[0], 'corral: unknown command frobnicate (commands: start, list, status, describe, reload, restart, stop, scale, logs, monit, startup; corral --help)')
   const home = t.testdir()
   const noApp = await corral(['list'], { ADMIN_PORT: '', CORRAL_HOME: home })
   t.equal(noApp.code, 1, 'no admin port and no app running: nothing to list')

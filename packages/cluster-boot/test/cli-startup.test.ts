@@ -37,7 +37,7 @@ test('corral startup systemd prints a unit for the app: ExecStart, reload, kill 
 test('corral startup systemd refuses an app that cannot start, and an init system it does not know', async (t) => {
   const missing = await corral(['startup', 'systemd', fixture('cli-app.mjs'), '-i', 'lots'])
   t.equal(missing.code, 1, `exits 1: ${missing.stderr}`)
-  t.match(missing.stderr, 'Invalid option "workers": expected an integer from 1 to 1024, got "lots"')
+  t.match(missing.stderr, '@corral/cluster-boot: option "workers" must be an integer from 1 to 1024 (got "lots")')
   const other = await corral(['startup', 'upstart'])
   t.equal(other.code, 2, `exits 2: ${other.stderr.split('\n')[0]}`)
   t.match(other.stderr, 'corral startup: say which init system: corral startup systemd [<app or config>] [start options] (got "upstart": only systemd is supported)')

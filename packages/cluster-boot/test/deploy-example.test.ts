@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { parseAllDocuments } from 'yaml'
-import { resolveOptions } from '@corral/cluster-boot'
+// the defaults as resolved: only visible below the entry point
+import { resolveOptions } from '../dist/options.js'
 
 const deploy = new URL('../../../examples/deploy/', import.meta.url)
 const read = (name: string): string => readFileSync(new URL(name, deploy), 'utf8')

@@ -32,7 +32,7 @@ test('a maxMemory replacement queued before stop() never forks during the stop',
   const { admin, get, proc } = await startCluster(t, { opts: { workers: 1, maxMemory: '200M', statsInterval: 100, readyTimeout: 30_000 }, env: { FIXTURE_READY_FILE: flag } })
   // the old worker stays busy draining this one while the stop goes on
   const slow = get('/slow?ms=8000')
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await proc.waitForLine((l) => l.fixture && l.event === 'slow request')
   writeFileSync(flag, 'never')
   // a reload whose replacement never gets ready holds the queue
   admin('/reload', { method: 'POST' }).catch(() => {})

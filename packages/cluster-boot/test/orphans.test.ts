@@ -4,11 +4,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { freePort, request, waitFor } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
-type Test = Parameters<Parameters<typeof test>[1]>[0]
 type Line = Record<string, unknown>
 
 const cli = new URL('../bin/corral.js', import.meta.url).pathname

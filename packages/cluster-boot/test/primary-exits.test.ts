@@ -1,13 +1,13 @@
 import net from 'node:net'
 import { test } from 'tap'
-import { freePort, sleep, spawnNode } from '@corral/test-helpers'
+import { freePort, spawnNode } from '@corral/test-helpers'
 import { fixture, startCluster } from './fixtures/cluster.js'
 
 test('a second SIGTERM while stopping kills the workers at once, and the primary exits 1', async (t) => {
   const { proc, get } = await startCluster(t, { opts: { killTimeout: 20_000 } })
   // a request in flight keeps the graceful stop going
   const slow = get('/slow?ms=10000').catch((err) => err)
-  await sleep(300) // for the request to reach a worker
+  await proc.waitForLine((l) => l.fixture && l.event === 'slow request')
   proc.child.kill('SIGTERM')
   await proc.waitForLine((l) => l.msg === 'stopping: draining workers')
   proc.child.kill('SIGTERM')

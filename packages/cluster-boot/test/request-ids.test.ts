@@ -1,11 +1,11 @@
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { freePort, request, spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
 type Line = Record<string, unknown>
 
 // rr: the primary spreads connections, so both workers answer (the OS may give all of them to one)
-async function startApp (t: Parameters<Parameters<typeof test>[1]>[0], env: Record<string, string> = {}) {
+async function startApp (t: Test, env: Record<string, string> = {}) {
   const port = await freePort()
   const proc = spawnNode(fixture('logging-app.mjs'), { env: { PORT: String(port), CORRAL_NAME: 'ids', FIXTURE_OPTS: JSON.stringify({ logs: false, scheduling: 'rr' }), ...env } })
   t.teardown(() => proc.stop('SIGTERM'))

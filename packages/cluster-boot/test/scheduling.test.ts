@@ -19,7 +19,7 @@ test("the default, 'auto', keeps the primary out of the accept path and loses no
   t.equal(chooseScheduling('auto', false, true), 'none')
   t.equal(chooseScheduling('reuseport', true, false), 'reuseport', 'asked for, it is kept (with a warning)')
   t.equal(chooseScheduling('reuseport', false, true), 'none')
-  for (const mode of ['rr', 'none', 'sticky']) t.equal(chooseScheduling(mode, true, true), mode, `${mode} is kept`)
+  for (const mode of ['rr', 'none', 'sticky'] as const) t.equal(chooseScheduling(mode, true, true), mode, `${mode} is kept`)
   t.equal(reusePortMigrates(() => '1\n'), true)
   t.equal(reusePortMigrates(() => '0\n'), false)
   t.equal(reusePortMigrates(() => { throw new Error('ENOENT') }), false, 'no such sysctl: no migration')

@@ -1,8 +1,11 @@
 import http from 'node:http'
 import net from 'node:net'
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { io, type Socket } from 'socket.io-client'
-import { keySlot, resolveOptions, slotFromSid, stickySid, stickySlot } from '@corral/cluster-boot'
+import { slotFromSid, stickySid } from '@corral/cluster-boot'
+// the resolved options and the slot hashes are below the entry point: checked here as units
+import { resolveOptions } from '../dist/options.js'
+import { keySlot, stickySlot } from '../dist/primary/sticky-balancer.js'
 import { freePort, spawnNode } from '@corral/test-helpers'
 import { fixture } from './fixtures/cluster.js'
 
@@ -10,7 +13,7 @@ interface Answer { status: number, body: { pid: number, slot: number, body?: unk
 type Started = { port: number, proc: ReturnType<typeof spawnNode> }
 
 /** test/fixtures/sticky-app.mjs (Fastify + Socket.IO, 2 workers) with these boot options. */
-async function startSticky (t: Tap.Test, opts: object, env: Record<string, string> = {}): Promise<Started> {
+async function startSticky (t: Test, opts: object, env: Record<string, string> = {}): Promise<Started> {
   const port = await freePort()
   const proc = spawnNode(fixture('sticky-app.mjs'), { env: { PORT: String(port), FIXTURE_OPTS: JSON.stringify(opts), ...env } })
   t.teardown(() => proc.stop('SIGTERM'))

@@ -120,10 +120,10 @@ test("two rolling reloads under new-connection load fail no request under 'stick
 })
 
 test("a slow request on a handed-over connection finishes before its worker exits in a reload under 'sticky'", async (t) => {
-  const { port, admin } = await startCluster(t, { opts: STICKY })
+  const { port, admin, proc } = await startCluster(t, { opts: STICKY })
   const address = addressesPerSlot().get(0)
   const slow = getFrom(port, address, '/slow?ms=2000')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await proc.waitForLine((l) => l.fixture && l.event === 'slow request')
   const reload = admin('/reload', { method: 'POST' })
   const res = await slow
   t.equal(res.status, 200, 'answered')
