@@ -7,11 +7,24 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** What these helpers use of a tap test. */
+/**
+ * What these helpers use of a tap test. The message is a rest tuple, not an
+ * optional parameter, so that tap's `Test` (whose assertions take
+ * `...[msg, extra]`) is assignable to it.
+ */
 export interface Tap {
   teardown: (fn: () => unknown) => void
-  equal: (found: unknown, wanted: unknown, message?: string) => boolean
-  same: (found: unknown, wanted: unknown, message?: string) => boolean
+  equal: (found: unknown, wanted: unknown, ...message: [] | [string]) => unknown
+  same: (found: unknown, wanted: unknown, ...message: [] | [string]) => unknown
+}
+
+/**
+ * Throws unless a plugin decorated `app` with `name`, and narrows `app` so
+ * that a test reaches a decorator typed optional (`fastify.cache`,
+ * `fastify.bus`, ...) without `!`, in closures too.
+ */
+export function assertDecorated<T extends object, K extends keyof T> (app: T, name: K): asserts app is T & { [P in K]-?: NonNullable<T[P]> } {
+  if (app[name] == null) throw new Error(`${String(name)} is not decorated`)
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

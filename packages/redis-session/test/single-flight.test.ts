@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -30,6 +30,7 @@ for (const backend of ['memory', 'redis']) {
     const prefix = uniquePrefix('hang')
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix, { waitTimeout: 200 }))
+    assertDecorated(app, 'cache')
     app.cache.wrap('k', hanging(t))
     await sleep(20)
     const followers = Promise.all([1, 2, 3].map((n) => app.cache.wrap('k', async () => `own ${n}`)))
@@ -40,6 +41,7 @@ for (const backend of ['memory', 'redis']) {
     const prefix = uniquePrefix('del-during')
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix))
+    assertDecorated(app, 'cache')
     const leader = app.cache.wrap('k', async () => { await sleep(300); return 'stale' })
     await sleep(100)
     await app.cache.del('k')
@@ -54,7 +56,9 @@ t.test('redis: a slow origin keeps its lock past lockTtl: a follower on another 
   redisFor(t, prefix)
   const cache = { lockTtl: 300, waitTimeout: 4000 }
   const a = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
+  assertDecorated(a, 'cache')
   const b = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
+  assertDecorated(b, 'cache')
   let calls = 0
   const origin = async () => { calls++; await sleep(1200); return { n: calls } }
   const leader = a.cache.wrap('k', origin)
