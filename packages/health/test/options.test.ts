@@ -71,7 +71,7 @@ t.test('the old names prefix and cacheMs still work, with one deprecation warnin
 })
 
 t.test('healthAggregator checks its options, naming them', async (t) => {
-  const cases: Array<[HealthAggregatorOptions, string]> = [[{ path: 'health' }, 'path'], [{ staleAfter: 0 }, 'staleAfter'], [{ retryAfter: 0 }, 'retryAfter']]
+  const cases: Array<[HealthAggregatorOptions, string]> = [[{ path: 'health' }, 'path'], [{ path: '' }, 'path'], [{ staleAfter: 0 }, 'staleAfter'], [{ retryAfter: 0 }, 'retryAfter']]
   for (const [options, name] of cases) {
     const admin = Fastify()
     // validation comes before the supervisor is used
