@@ -12,12 +12,13 @@ async function appWithCache (t, options = {}) {
   return app
 }
 
-/** An origin that hangs until released (at teardown). */
-function hanging (t) {
-  let release
-  const released = new Promise((resolve) => { release = resolve })
-  t.teardown(() => release('released'))
-  return () => released
+/** An origin that says when it started and returns `value` once released. */
+function gated (value: unknown) {
+  let begin = (): void => {}
+  let release = (): void => {}
+  const started = new Promise<void>((resolve) => { begin = resolve })
+  const released = new Promise<void>((resolve) => { release = resolve })
+  return { started, release, origin: async () => { begin(); await released; return value } }
 }
 
 /** `promise`, or 'hung' after `ms`: a test that fails instead of hanging. */
@@ -31,8 +32,11 @@ for (const backend of ['memory', 'redis']) {
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix, { waitTimeout: 200 }))
     assertDecorated(app, 'cache')
-    app.cache.wrap('k', hanging(t))
-    await sleep(20)
+    // an origin that hangs until teardown
+    const hung = gated('released')
+    t.teardown(hung.release)
+    app.cache.wrap('k', hung.origin)
+    await hung.started
     const followers = Promise.all([1, 2, 3].map((n) => app.cache.wrap('k', async () => `own ${n}`)))
     t.same(await within(followers), ['own 1', 'own 2', 'own 3'], 'each follower gave up waiting and called the origin')
   })
@@ -42,9 +46,12 @@ for (const backend of ['memory', 'redis']) {
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix))
     assertDecorated(app, 'cache')
-    const leader = app.cache.wrap('k', async () => { await sleep(300); return 'stale' })
-    await sleep(100)
+    // the origin runs until the delete is done
+    const { started, release, origin } = gated('stale')
+    const leader = app.cache.wrap('k', origin)
+    await started
     await app.cache.del('k')
+    release()
     t.equal(await leader, 'stale', 'the caller gets its value')
     t.equal(await app.cache.get('k'), undefined, 'but it is not stored over the delete')
     t.equal(await app.cache.wrap('k', async () => 'fresh'), 'fresh')
@@ -61,8 +68,10 @@ t.test('redis: a slow origin keeps its lock past lockTtl: a follower on another 
   assertDecorated(b, 'cache')
   let calls = 0
   const origin = async () => { calls++; await sleep(1200); return { n: calls } }
-  const leader = a.cache.wrap('k', origin)
-  await sleep(50)
+  let running = (): void => {}
+  const leading = new Promise<void>((resolve) => { running = resolve })
+  const leader = a.cache.wrap('k', async () => { running(); return await origin() })
+  await leading
   const follower = await b.cache.wrap('k', origin)
   t.same(await leader, { n: 1 })
   t.same(follower, { n: 1 }, 'the follower got the leader\'s value')
