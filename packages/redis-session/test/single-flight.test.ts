@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, assertDecorated, freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, freePort, gated, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -10,15 +10,6 @@ async function appWithCache (t, options = {}) {
   await app.register(redisSession, { secret: SECRET, bus: false, ...options })
   t.teardown(() => app.close())
   return app
-}
-
-/** An origin that says when it started and returns `value` once released. */
-function gated (value: unknown) {
-  let begin = (): void => {}
-  let release = (): void => {}
-  const started = new Promise<void>((resolve) => { begin = resolve })
-  const released = new Promise<void>((resolve) => { release = resolve })
-  return { started, release, origin: async () => { begin(); await released; return value } }
 }
 
 /** `promise`, or 'hung' after `ms`: a test that fails instead of hanging. */
