@@ -53,6 +53,8 @@ t.test('no worker ready: 503', async (t) => {
   const proc = spawnNode(fixture, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), FLAG: flag } })
   t.teardown(() => proc.stop('SIGKILL'))
   const res = await waitFor(async () => {
+    // a cluster that exited never answers: its last lines say why, in the timeout's message
+    if (proc.child.exitCode !== null) throw new Error(`the cluster exited ${proc.child.exitCode}: ${JSON.stringify(proc.lines.slice(-3))}`)
     const r = await request(`http://127.0.0.1:${adminPort}/health`)
     return r.body.workers?.length > 0 && r
   }, { message: 'reports' })
