@@ -1,8 +1,10 @@
 // Lints what each package would publish, as packed by `pnpm pack`: publint
 // (package.json fields, exports, files; warnings fail) and Are the Types
-// Wrong (types for every resolution mode). The packages are ESM-only on
-// purpose: Node >= 20.19 / 22.12 load them with require() too (the registry
-// check runs a CommonJS app), so attw's "CJS resolves to ESM" is expected.
+// Wrong (types under node16 and bundler resolution: the subpath exports
+// `./primary` and `./options` do not exist for TypeScript's old `node10`
+// resolution, which predates "exports"). The packages are ESM-only on
+// purpose: Node >= 22.12 loads them with require() too (the registry check
+// runs a CommonJS app), so attw's "CJS resolves to ESM" is expected.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,7 +26,7 @@ try {
     const tarball = path.isAbsolute(packed) ? packed : path.join(work, path.basename(packed))
     const checks = [
       ['publint', [bin('publint'), ['run', tarball, '--strict']]],
-      ['attw', [bin('attw'), [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii', '--no-color', '--no-emoji']]]
+      ['attw', [bin('attw'), [tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii', '--no-color', '--no-emoji']]]
     ]
     for (const [tool, [cmd, args]] of checks) {
       try {

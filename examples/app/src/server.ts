@@ -1,7 +1,7 @@
 import { boot, type Scheduling } from '@corral/cluster-boot'
 import { buildApp } from './app.js'
 
-// the primary side of metrics, health and sessions loads by itself (the workers ask for it):
+// the primary side of metrics, health, sessions and realtime loads by itself (the workers ask for it):
 // `primary` is only for admin routes of your own
 await boot({
   app: buildApp,

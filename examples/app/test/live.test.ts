@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'tap'
 import WebSocket from 'ws'
-import { io } from 'socket.io-client'
+import { io, type Socket } from 'socket.io-client'
 import { freePort, request, spawnNode, waitFor, type RequestOptions } from '@corral/test-helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -78,7 +78,7 @@ test('Socket.IO on the same channel: POST /broadcast and a WebSocket message rea
 
   const sio = Array.from({ length: 20 }, () => {
     const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'] })
-    const client = { socket, slot: null, messages: [] }
+    const client: { socket: Socket, slot: number | null, messages: any[] } = { socket, slot: null, messages: [] }
     socket.on('hello', (hello) => { client.slot = hello.slot })
     socket.on('chat', (message) => client.messages.push(message))
     return client

@@ -7,15 +7,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/**
- * What these helpers use of a tap test. The message is a rest tuple, not an
- * optional parameter, so that tap's `Test` (whose assertions take
- * `...[msg, extra]`) is assignable to it.
- */
+/** What these helpers use of a tap test. */
 export interface Tap {
   teardown: (fn: () => unknown) => void
-  equal: (found: unknown, wanted: unknown, ...message: [] | [string]) => unknown
-  same: (found: unknown, wanted: unknown, ...message: [] | [string]) => unknown
+  // a rest tuple, as tap's own assertions take (found, wanted, ...[message, extra]): `message?: string` does not accept tap's Test
+  equal: (found: unknown, wanted: unknown, ...message: [] | [string]) => boolean
+  same: (found: unknown, wanted: unknown, ...message: [] | [string]) => boolean
 }
 
 /**

@@ -44,3 +44,10 @@ export const DrainingError = createError(
   'this worker is draining: connect again',
   503
 )
+
+/** The Socket.IO adapter's stream reader did not read what this worker published: its broadcasts would not reach its own clients. */
+export const StreamNotReadError = createError(
+  'CORRAL_REALTIME_STREAM_NOT_READ',
+  '@corral/realtime: the Socket.IO adapter read nothing back from its Redis stream within %d ms: is Redis reachable?',
+  500
+)

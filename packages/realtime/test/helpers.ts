@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
-// @ts-expect-error the shared helpers are plain JS
 import { freePort, request, spawnNode, waitFor, sleep, REDIS_URL } from '@corral/test-helpers'
 
 export { freePort, request, waitFor, sleep, REDIS_URL }
@@ -71,7 +70,7 @@ export async function startCluster (t: Tap, env: Record<string, string> = {}): P
   const cluster: Cluster = {
     port,
     adminPort,
-    pid: proc.child.pid,
+    pid: proc.child.pid as number,
     admin,
     workers: list,
     async ready (count = workers) {

@@ -9,7 +9,9 @@ import { closeAll, hellos, sioClient, waitFor } from './helpers.js'
 test('a wrong option fails at registration, naming it', async (t) => {
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ websocket: 'yes' }, 'websocket'],
+    [{ websocket: null }, 'websocket'],
     [{ socketio: 1 }, 'socketio'],
+    [{ socketio: [] }, 'socketio'],
     [{ socketio: true, redis: {} }, 'redis'],
     [{ socketio: true, redis: 'redis://127.0.0.1' }, 'redis'],
     [{ redis: { duplicate () { return this } } }, 'redis'],
@@ -17,20 +19,28 @@ test('a wrong option fails at registration, naming it', async (t) => {
     [{ shutdownDelay: 1.5 }, 'shutdownDelay'],
     [{ shutdownDelay: '1s' }, 'shutdownDelay'],
     [{ channelPrefix: 7 }, 'channelPrefix'],
-    [{ channelPrefix: 'x'.repeat(65) }, 'channelPrefix']
+    [{ channelPrefix: 'x'.repeat(65) }, 'channelPrefix'],
+    [{ socketio: true, redis: 5 }, 'redis']
   ]
   for (const [options, name] of cases) {
     const app = Fastify()
-    await t.rejects(app.register(corralRealtime, options as never).ready(), { code: 'CORRAL_REALTIME_INVALID_OPTION', message: new RegExp(`"${name}"`) }, `${name}: ${JSON.stringify(options)}`)
+    await t.rejects(async () => { await app.register(corralRealtime, options as never).ready() }, { code: 'CORRAL_REALTIME_INVALID_OPTION', message: new RegExp(`"${name}"`) }, `${name}: ${JSON.stringify(options)}`)
     await app.close()
   }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  // options objects without a prototype are plain options too
+  await app.register(corralRealtime, { websocket: true, socketio: Object.create(null) }).ready()
+  t.equal(app.realtime.adapter, 'memory', 'accepted: websocket true, socketio an object with a null prototype')
 })
 
 test('alone: a broadcast reaches the process\'s WebSocket and Socket.IO clients; a close sends 1001 Going Away', async (t) => {
   const app = Fastify()
   await app.register(corralRealtime, { socketio: true })
   t.equal(app.realtime.adapter, 'memory')
+  const serverSockets: WebSocket[] = []
   app.get('/ws', { websocket: true }, async (socket) => {
+    serverSockets.push(socket)
     await app.realtime.subscribe(socket, 'news')
     socket.send(JSON.stringify({ hello: true }))
   })
@@ -64,6 +74,15 @@ test('alone: a broadcast reaches the process\'s WebSocket and Socket.IO clients;
   await waitFor(() => frames.length === 3, { message: 'the second broadcast' })
   t.same(sio.news.length, 1, 'an unsubscribed Socket.IO socket gets nothing more')
 
+  await app.realtime.unsubscribe(serverSockets[0], 'news')
+  await app.realtime.unsubscribe(serverSockets[0], 'news')
+  await app.realtime.broadcast('news', { text: 'nobody' })
+  // published after the one not sent: had it been sent, it would come first
+  await app.realtime.subscribe(serverSockets[0], 'other')
+  await app.realtime.broadcast('other', { text: 'after' })
+  await waitFor(() => frames.length === 4, { message: 'the broadcast on the other channel' })
+  t.same(frames[3], { channel: 'other', data: { text: 'after' } }, 'an unsubscribed WebSocket gets nothing more on that channel')
+
   await t.rejects(app.realtime.broadcast('', {}), { code: 'CORRAL_REALTIME_INVALID_CHANNEL' })
   await t.rejects(app.realtime.subscribe({} as never, 'news'), { code: 'CORRAL_REALTIME_INVALID_SOCKET' })
   t.equal(app.realtime.draining, false)
@@ -79,7 +98,22 @@ test('websocket: false leaves WebSockets out', async (t) => {
   t.same(app.realtime.connections, { websocket: 0, socketio: 0 })
   t.equal(app.realtime.io, undefined)
   await app.realtime.broadcast('news', 'nobody listens')
+  const ws = { send () {}, terminate () {}, readyState: 1 }
+  await t.rejects(app.realtime.subscribe(ws as never, 'news'), { code: 'CORRAL_REALTIME_INVALID_SOCKET', message: /websocket` option is off/ }, 'a WebSocket cannot subscribe')
   await app.close()
+})
+
+test('the app\'s own allowRequest still decides, after the draining check', async (t) => {
+  const app = Fastify()
+  const reason = 'not you'
+  await app.register(corralRealtime, { socketio: { allowRequest: (_req, callback) => callback(reason, false) } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const sio = sioClient((app.server.address() as { port: number }).port, { transports: ['polling'], reconnection: false })
+  t.teardown(() => closeAll([sio]))
+  await waitFor(() => sio.errors.length > 0, { message: 'the refusal' })
+  t.match(sio.errors[0], /connect_error/, 'refused')
+  t.same(sio.hellos, [])
 })
 
 test('the error classes carry codes', async (t) => {

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { corralRealtime } from '@corral/realtime'
-import realtimePrimary from '@corral/realtime/primary'
 import { workerContext, type WorkerContext } from '@corral/cluster-boot'
 import { chatPage } from './live-page.js'
 
@@ -17,7 +16,8 @@ const MAX_MESSAGE = 4096
  * WebSocket messages over `app.bus` (Redis when REDIS_URL is set, else the
  * primary), Socket.IO ones through its adapter (Redis streams with
  * REDIS_URL, with connection-state recovery across workers; else the cluster
- * adapter through the primary). On a reload, a memory restart or a stop,
+ * adapter through the primary, whose side the Socket.IO server asks cluster-boot
+ * to load). On a reload, a memory restart or a stop,
  * clients are closed after REALTIME_SHUTDOWN_DELAY ms (WebSockets with 1001)
  * and reconnect to a worker that stays.
  * Needs the sessions feature registered first (it decorates `app.bus`).
@@ -57,9 +57,4 @@ export async function liveFeature (app: FastifyInstance, worker?: WorkerContext)
   })
   app.get('/live/clients', async () => ({ ...where, ...app.realtime.connections }))
   app.get('/chat', async (_request, reply) => reply.type('text/html; charset=utf-8').send(chatPage))
-}
-
-/** Primary side: relays Socket.IO broadcasts between the workers of this machine (the cluster adapter's primary half). */
-export async function livePrimary (admin: FastifyInstance): Promise<void> {
-  await admin.register(realtimePrimary)
 }
