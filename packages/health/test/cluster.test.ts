@@ -14,7 +14,8 @@ t.test('the primary serves the machine view; a replacement that fails its check 
   const [port, adminPort] = [await freePort(), await freePort()]
   const proc = spawnNode(fixture, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), FLAG: flag } })
   t.teardown(() => proc.stop())
-  await proc.waitForLine((l) => l.msg === 'all workers ready')
+  // readyTimeout is cluster-boot's default (15 s): a loaded machine starts its workers in time
+  await proc.waitForLine((l) => l.msg === 'all workers ready', 30_000)
   const admin = `http://127.0.0.1:${adminPort}/health`
 
   const view = await waitFor(async () => {
@@ -30,7 +31,7 @@ t.test('the primary serves the machine view; a replacement that fails its check 
   // new workers will fail their critical check: a reload must keep the old ones
   writeFileSync(flag, '')
   proc.child.kill('SIGHUP')
-  await proc.waitForLine((l) => /reload/.test(l.msg) && (l.ok === false || /fail|not ready|timed out|kept/i.test(l.msg)), 20_000)
+  await proc.waitForLine((l) => /reload/.test(l.msg) && (l.ok === false || /fail|not ready|timed out|kept/i.test(l.msg)), 30_000)
   const after = await request(admin)
   t.equal(after.body.status, 'pass', 'the old workers still serve')
   t.equal((await request(`http://127.0.0.1:${port}/health/ready`)).status, 200)
@@ -50,9 +51,11 @@ t.test('no worker ready: 503', async (t) => {
   writeFileSync(flag, '')
   t.teardown(() => rmSync(flag, { force: true }))
   const [port, adminPort] = [await freePort(), await freePort()]
-  const proc = spawnNode(fixture, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), FLAG: flag } })
+  const proc = spawnNode(fixture, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), FLAG: flag, READY_TIMEOUT: '5000' } })
   t.teardown(() => proc.stop('SIGKILL'))
   const res = await waitFor(async () => {
+    // a cluster that exited never answers: its last lines say why, in the timeout's message
+    if (proc.child.exitCode !== null) throw new Error(`the cluster exited ${proc.child.exitCode}: ${JSON.stringify(proc.lines.slice(-3))}`)
     const r = await request(`http://127.0.0.1:${adminPort}/health`)
     return r.body.workers?.length > 0 && r
   }, { message: 'reports' })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { deprecationWarnings } from '@corral/test-helpers'
-import { corralHealth, healthAggregator } from '@corral/health'
+import { corralHealth, healthAggregator, type HealthAggregatorOptions } from '@corral/health'
 
 t.test('a bad option fails at start-up, naming it', async (t) => {
   // wrong on purpose: each case is an option of the wrong type or value
@@ -53,7 +53,7 @@ t.test('options that are not an object fail at start-up', async (t) => {
 t.test('the message says which option, what it must be and what it got', async (t) => {
   const app = Fastify()
   app.register(corralHealth, { timeout: 0 })
-  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: '@corral/health: option "timeout" must be a number >= 1 (got 0)' })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: '@corral/health: option "timeout" must be a number >= 1 (got 0)' })
 })
 
 t.test('the old names prefix and cacheMs still work, with one deprecation warning each', async (t) => {
@@ -71,12 +71,13 @@ t.test('the old names prefix and cacheMs still work, with one deprecation warnin
 })
 
 t.test('healthAggregator checks its options, naming them', async (t) => {
-  for (const [options, name] of [[{ path: 'health' }, 'path'], [{ staleAfter: 0 }, 'staleAfter'], [{ retryAfter: 0 }, 'retryAfter']]) {
+  const cases: Array<[HealthAggregatorOptions, string]> = [[{ path: 'health' }, 'path'], [{ path: '' }, 'path'], [{ staleAfter: 0 }, 'staleAfter'], [{ retryAfter: 0 }, 'retryAfter']]
+  for (const [options, name] of cases) {
     const admin = Fastify()
     // validation comes before the supervisor is used
     admin.decorate('supervisor', {})
     admin.register(healthAggregator, options)
-    t.match(await admin.ready().catch((e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: `"${name}"` }, name)
+    t.match(await admin.ready().then(undefined, (e) => e), { code: 'CORRAL_HEALTH_INVALID_OPTION', message: `"${name}"` }, name)
     await admin.close()
   }
 })

@@ -45,5 +45,5 @@ test('a `primary` option that is not an object stops the start, naming it', asyn
   const proc = spawnNode(fixture('wired-boot.mjs'), { env: { PORT: String(await freePort()), ADMIN_PORT: String(await freePort()), PRIMARY_OPTS: '[]' } })
   t.teardown(() => proc.stop())
   t.equal((await proc.exited).code, 1)
-  t.match(proc.lines.filter((l: Line) => l.level === 60), [{ msg: /Invalid @corral\/health option "primary"/ }])
+  t.match(proc.lines.filter((l: Line) => l.level === 60), [{ msg: /@corral\/health: option "primary" must be an object/ }])
 })

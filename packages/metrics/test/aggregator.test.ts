@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 import { metricsAggregator, type AggregatorOptions } from '@corral/metrics'
 import { EventEmitter } from 'node:events'
+import type { PrimaryBusApi, SupervisorState, SupervisorView } from '@corral/cluster-boot'
 import { LATE_GRACE_MS, MetricsAggregator } from '../dist/metrics-aggregator.js'
 import { render as renderTyped, type MetricJSON } from '../dist/exposition.js'
 import { decodeSnapshot as decodeTyped, encodeMetrics as encodeTyped } from '../dist/snapshot.js'
@@ -369,7 +370,7 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
   for (const [opts, name] of cases) {
     const admin = Fastify()
     // options are checked before the supervisor is used
-    admin.decorate('supervisor', {})
+    admin.decorate('supervisor', idleSupervisor())
     admin.register(metricsAggregator, opts)
     await t.rejects(async () => await admin.ready(), { code: 'CORRAL_METRICS_INVALID_OPTION', message: new RegExp(`"${name}"`) }, JSON.stringify(opts))
   }
@@ -380,19 +381,31 @@ test('the aggregator checks its options and needs the cluster-boot admin instanc
 
 /**
  * What cluster-boot's supervisor shows the admin instance (its SupervisorView)
- * before any worker started: no workers, no slots, its counters.
+ * before any worker started: no workers, no slots, its counters; nothing to
+ * reload, stop or send to.
  */
-function idleSupervisor () {
+function idleSupervisor (): SupervisorView & { counts: Omit<SupervisorState, 'workers' | 'slots'> } {
   const counts = { restarts: 0, reloads: 0, memoryRestarts: 0, hangRestarts: 0, crashLoop: false, stopping: false }
   const events = new EventEmitter()
+  const bus: PrimaryBusApi = {
+    stats: { received: 0, sent: 0, malformed: 0, unknown: 0, handlerErrors: 0 },
+    on: () => () => {},
+    handle: () => {},
+    send: () => false,
+    broadcast: () => 0,
+    request: async () => { throw new Error('no workers') }
+  }
   return {
     counts,
     stopping: false,
-    bus: { on: () => () => {} },
+    bus,
     workers: () => [],
     slotStates: () => [],
     state: () => ({ workers: [], slots: [], ...counts }),
+    reload: async () => ({ ok: true, replaced: [] }),
+    stop: async () => {},
     on (event, fn) { events.on(event, fn); return this },
+    once (event, fn) { events.once(event, fn); return this },
     off (event, fn) { events.off(event, fn); return this }
   }
 }

@@ -66,5 +66,5 @@ test('a `primary` option that is not an object stops the start, naming it', asyn
   const proc = spawnNode(fixture('wired-boot.mjs'), { env: { PORT: String(port), ADMIN_PORT: String(await freePort()), PRIMARY_OPTS: '"yes"' } })
   t.teardown(() => proc.stop())
   t.equal((await proc.exited).code, 1)
-  t.match(proc.lines.filter((l: Line) => l.level === 60), [{ msg: /Invalid @corral\/metrics option "primary"/ }])
+  t.match(proc.lines.filter((l: Line) => l.level === 60), [{ msg: /@corral\/metrics: option "primary" must be an object/ }])
 })

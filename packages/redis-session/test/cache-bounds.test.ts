@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, startRedisServer } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, startRedisServer } from '@corral/test-helpers'
 import { startRedisCluster } from '@corral/test-helpers/redis-cluster'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
@@ -31,6 +31,7 @@ async function hangableApp (t) {
 
 t.test('cache commands are bounded by commandTimeout even on a passed-in client with ioredis defaults: a hung Redis falls back to the origin in time', async (t) => {
   const { server, app } = await hangableApp(t)
+  assertDecorated(app, 'cache')
   t.same(await app.cache.wrap('k', async () => 1), 1)
   server.pause()
   try {
@@ -44,6 +45,7 @@ t.test('cache commands are bounded by commandTimeout even on a passed-in client 
 
 t.test('a leader answers without waiting for its lock release', async (t) => {
   const { server, app } = await hangableApp(t)
+  assertDecorated(app, 'cache')
   // the origin runs while Redis hangs after the lock was taken: the release would wait
   const value = await within(app.cache.wrap('slow', async () => { server.pause(); return 'v' }), 3000, 'wrap')
   server.resume()
@@ -54,6 +56,7 @@ t.test('cache keys that are empty are refused with a clear error; keys with brac
   const prefix = uniquePrefix('cache-keys')
   const redis = redisFor(t, prefix)
   const app = await cacheApp(t, REDIS_URL, { keyPrefix: prefix })
+  assertDecorated(app, 'cache')
   await t.rejects(app.cache.set('', 1), /cache key.*empty/i)
   await t.rejects(app.cache.get(''), /cache key.*empty/i)
   for (const key of ['a}b', '{x}', 'x{', '}', 'plain']) {
@@ -75,6 +78,7 @@ t.test('on a Redis Cluster, a cache key with braces still single-flights (value 
   const { seeds, close } = await startRedisCluster({ masters: 3 })
   t.teardown(close)
   const app = await cacheApp(t, { cluster: { nodes: seeds } })
+  assertDecorated(app, 'cache')
   for (const key of ['a}b', '{x}y', 'x{', '}{']) {
     let calls = 0
     const values = await Promise.all(Array.from({ length: 5 }, () => app.cache.wrap(key, async () => { calls++; return key })))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { freePort, request, spawnNode } from '@corral/test-helpers'
+import { assertDecorated, freePort, request, spawnNode } from '@corral/test-helpers'
 import { MemorySessionBackend } from '../dist/session/memory-backend.js'
 import { SECRET } from './fixtures/session-app.js'
 
@@ -32,6 +32,7 @@ t.test('the in-process store and cache take maxBytes and cache.maxBytes, and sho
   const logs: any[] = []
   const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
   await app.register(redisSession, { secret: SECRET, bus: false, maxBytes: 100_000, cache: { maxBytes: 30_000 } })
+  assertDecorated(app, 'cache')
   t.teardown(() => app.close())
   for (let i = 0; i < 10; i++) await app.cache.set(`k${i}`, 'y'.repeat(5_000))
   t.equal(await app.cache.get('k0'), undefined, 'the oldest value went')

@@ -1,20 +1,27 @@
 import t from 'tap'
-import { sleep } from '@corral/test-helpers'
+import { mock } from 'node:test'
 import { MemorySessionBackend } from '../dist/session/memory-backend.js'
 
 t.test('the in-memory backend expires, slides, bounds and indexes', async (t) => {
+  // the test's own clock (Date and the sweep's interval): a session expires when
+  // the test moves time past its TTL, not when a loaded machine is slow to wake it
+  mock.timers.enable({ apis: ['Date', 'setInterval'], now: 0 })
+  t.teardown(() => mock.timers.reset())
   const backend = new MemorySessionBackend({ maxSessions: 3, sweepInterval: 20 })
   t.teardown(() => backend.close())
   await backend.set('a', '{"n":1}', 50, 'create', 'alice')
   t.equal(await backend.get('a', 50), '{"n":1}')
-  await sleep(30)
+  mock.timers.tick(30)
   await backend.touch('a', 200)
-  await sleep(40)
-  t.equal(await backend.get('a', 200), '{"n":1}', 'touch kept it')
+  mock.timers.tick(40)
+  t.equal(await backend.get('a', 200), '{"n":1}', 'touch kept it past its first TTL')
   await backend.set('b', '{}', 30, 'create')
-  await sleep(80)
+  mock.timers.tick(80)
   t.equal(backend.size, 1, 'swept')
   t.equal(await backend.get('b', 30), null)
+  mock.timers.tick(200)
+  t.equal(await backend.get('a', 200), null, 'expired once its TTL passed')
+  await backend.set('a', '{"n":1}', 1000, 'create', 'alice')
 
   await backend.set('c', '{}', 1000, 'create', 'alice')
   await backend.set('d', '{}', 1000, 'create')

@@ -58,10 +58,10 @@ t.test('a bad option fails at start-up, naming it (a non-integer cookie.maxAge t
 t.test('the message says which option, what it must be and what it got, and never shows a secret', async (t) => {
   const app = Fastify()
   app.register(redisSession, { secret: SECRET, commandTimeout: 0 })
-  t.match(await app.ready().catch((e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: '@corral/redis-session: option "commandTimeout" must be a number above 0 (got 0)' })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'CORRAL_SESSION_INVALID_OPTION', message: '@corral/redis-session: option "commandTimeout" must be a number above 0 (got 0)' })
   const short = Fastify()
   short.register(redisSession, { secret: 'a-short-secret-value' })
-  const err = await short.ready().catch((e) => e)
+  const err = await short.ready().then(undefined, (e) => e)
   t.equal(err.message, '@corral/redis-session: option "secret" must be at least 32 characters long (got 20 characters, not shown)')
 })
 
@@ -100,7 +100,7 @@ t.test('the cache and the bus can be left out', async (t) => {
 t.test('redisSessionPrimary belongs on the cluster-boot admin instance (the one with `supervisor`)', async (t) => {
   const app = Fastify()
   app.register(redisSessionPrimary)
-  t.match(await app.ready().catch((e) => e), { code: 'FST_ERR_PLUGIN_NOT_PRESENT_IN_INSTANCE', message: /'supervisor' required by '@corral\/redis-session-primary'/ })
+  t.match(await app.ready().then(undefined, (e) => e), { code: 'FST_ERR_PLUGIN_NOT_PRESENT_IN_INSTANCE', message: /'supervisor' required by '@corral\/redis-session-primary'/ })
 })
 
 t.test('redisSessionPrimary checks maxSessions, maxBytes and cache.maxBytes, naming them', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, sleep, spawnNode, startRedisServer, waitFor } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, freePort, request, sleep, spawnNode, startRedisServer, waitFor } from '@corral/test-helpers'
 import { startRedisCluster } from '@corral/test-helpers/redis-cluster'
 import { SECRET } from './fixtures/session-app.js'
 import { uniquePrefix } from './fixtures/redis.js'
@@ -22,7 +22,9 @@ function inbox (app, channel) {
 t.test('two instances on one Redis get each other\'s messages, as JSON', async (t) => {
   const prefix = uniquePrefix('pubsub')
   const a = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix })
+  assertDecorated(a, 'bus')
   const b = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix })
+  assertDecorated(b, 'bus')
   const inA = await inbox(a, 'news')
   const inB = await inbox(b, 'news')
   await a.bus.publish('news', { text: 'hello', n: 1 })
@@ -39,6 +41,7 @@ t.test('a handler that throws is logged; a message that is not JSON is dropped; 
   const prefix = uniquePrefix('pubsub-bad')
   const logs: any[] = []
   const app = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix }, logs)
+  assertDecorated(app, 'bus')
   await app.bus.subscribe('c', () => { throw new Error('handler bug') })
   await app.bus.subscribe('c', async () => { throw new Error('async handler bug') })
   const good = await inbox(app, 'c')
@@ -58,7 +61,9 @@ t.test('after Redis restarts, subscribers are resubscribed and told so', async (
   const server = await startRedisServer()
   t.teardown(() => server.close())
   const a = await appWithBus(t, { redis: server.url })
+  assertDecorated(a, 'bus')
   const b = await appWithBus(t, { redis: server.url })
+  assertDecorated(b, 'bus')
   const inB = await inbox(b, 'news')
   let resubscribed = 0
   b.bus.onResubscribe(() => { resubscribed++ })
@@ -75,6 +80,7 @@ t.test('after Redis restarts, subscribers are resubscribed and told so', async (
 
 t.test('in a single process, the bus is local', async (t) => {
   const app = await appWithBus(t)
+  assertDecorated(app, 'bus')
   const box = await inbox(app, 'x')
   await app.bus.publish('x', { a: 1 })
   t.equal(box.messages.length, 0, 'never delivered inline')
@@ -113,7 +119,9 @@ t.test('two subscribes racing on a channel whose subscription fails both fail, a
   const server = await startRedisServer()
   t.teardown(() => server.close())
   const app = await appWithBus(t, { redis: server.url, commandTimeout: 300 })
+  assertDecorated(app, 'bus')
   const a = await appWithBus(t, { redis: server.url })
+  assertDecorated(a, 'bus')
   await server.stop()
   const got: any[] = []
   const results = await Promise.allSettled([
@@ -141,6 +149,7 @@ t.test('a pub/sub message that would poison a prototype is dropped with a warnin
   const prefix = uniquePrefix('pubsub-poison')
   const logs: any[] = []
   const app = await appWithBus(t, { redis: REDIS_URL, keyPrefix: prefix }, logs)
+  assertDecorated(app, 'bus')
   const box = await inbox(app, 'p')
   const raw = new Redis(REDIS_URL)
   t.teardown(() => raw.quit())
@@ -171,7 +180,9 @@ t.test('on a Redis Cluster without sharded pub/sub (Redis < 7), the bus falls ba
   const prefix = uniquePrefix('old-cluster')
   const logs: any[] = []
   const a = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, keyPrefix: prefix }, logs)
+  assertDecorated(a, 'bus')
   const b = await appWithBus(t, { redis: { cluster: { nodes: seeds } }, keyPrefix: prefix })
+  assertDecorated(b, 'bus')
   const box = await inbox(b, 'news')
   await waitFor(async () => {
     await a.bus.publish('news', 'hi')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, freePort, gated, request, sleep, spawnNode, waitFor } from '@corral/test-helpers'
 import { SECRET } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -10,14 +10,6 @@ async function appWithCache (t, options = {}) {
   await app.register(redisSession, { secret: SECRET, bus: false, ...options })
   t.teardown(() => app.close())
   return app
-}
-
-/** An origin that hangs until released (at teardown). */
-function hanging (t) {
-  let release
-  const released = new Promise((resolve) => { release = resolve })
-  t.teardown(() => release('released'))
-  return () => released
 }
 
 /** `promise`, or 'hung' after `ms`: a test that fails instead of hanging. */
@@ -30,8 +22,12 @@ for (const backend of ['memory', 'redis']) {
     const prefix = uniquePrefix('hang')
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix, { waitTimeout: 200 }))
-    app.cache.wrap('k', hanging(t))
-    await sleep(20)
+    assertDecorated(app, 'cache')
+    // an origin that hangs until teardown
+    const hung = gated('released')
+    t.teardown(hung.release)
+    app.cache.wrap('k', hung.origin)
+    await hung.started
     const followers = Promise.all([1, 2, 3].map((n) => app.cache.wrap('k', async () => `own ${n}`)))
     t.same(await within(followers), ['own 1', 'own 2', 'own 3'], 'each follower gave up waiting and called the origin')
   })
@@ -40,9 +36,13 @@ for (const backend of ['memory', 'redis']) {
     const prefix = uniquePrefix('del-during')
     if (backend === 'redis') redisFor(t, prefix)
     const app = await appWithCache(t, options(prefix))
-    const leader = app.cache.wrap('k', async () => { await sleep(300); return 'stale' })
-    await sleep(100)
+    assertDecorated(app, 'cache')
+    // the origin runs until the delete is done
+    const { started, release, origin } = gated('stale')
+    const leader = app.cache.wrap('k', origin)
+    await started
     await app.cache.del('k')
+    release()
     t.equal(await leader, 'stale', 'the caller gets its value')
     t.equal(await app.cache.get('k'), undefined, 'but it is not stored over the delete')
     t.equal(await app.cache.wrap('k', async () => 'fresh'), 'fresh')
@@ -54,11 +54,15 @@ t.test('redis: a slow origin keeps its lock past lockTtl: a follower on another 
   redisFor(t, prefix)
   const cache = { lockTtl: 300, waitTimeout: 4000 }
   const a = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
+  assertDecorated(a, 'cache')
   const b = await appWithCache(t, { redis: REDIS_URL, keyPrefix: prefix, cache })
+  assertDecorated(b, 'cache')
   let calls = 0
   const origin = async () => { calls++; await sleep(1200); return { n: calls } }
-  const leader = a.cache.wrap('k', origin)
-  await sleep(50)
+  let running = (): void => {}
+  const leading = new Promise<void>((resolve) => { running = resolve })
+  const leader = a.cache.wrap('k', async () => { running(); return await origin() })
+  await leading
   const follower = await b.cache.wrap('k', origin)
   t.same(await leader, { n: 1 })
   t.same(follower, { n: 1 }, 'the follower got the leader\'s value')

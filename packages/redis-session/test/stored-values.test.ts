@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { RedisStore, redisSession } from '@corral/redis-session'
-import { REDIS_URL, freePort, request, spawnNode } from '@corral/test-helpers'
+import { REDIS_URL, assertDecorated, freePort, request, spawnNode } from '@corral/test-helpers'
 import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 import { redisFor, uniquePrefix } from './fixtures/redis.js'
 
@@ -65,6 +65,7 @@ for (const backend of ['memory', 'redis']) {
     const logs: any[] = []
     const app = Fastify({ logger: { level: 'warn', stream: { write: (l) => logs.push(JSON.parse(l)) } } })
     await app.register(redisSession, { secret: SECRET, bus: false, ...(backend === 'redis' ? { redis: REDIS_URL, keyPrefix: prefix } : {}) })
+    assertDecorated(app, 'cache')
     t.teardown(() => app.close())
     const poisoned = JSON.parse('{"__proto__":{"polluted":true},"ok":1}')
     if (backend === 'redis') await redis.set(`${prefix}cache:{k}`, '{"__proto__":{"polluted":true},"ok":1}')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { redisSession } from '@corral/redis-session'
-import { startRedisServer } from '@corral/test-helpers'
+import { assertDecorated, startRedisServer } from '@corral/test-helpers'
 import { SECRET, buildSessionApp, sessionCookie, sessionIdOf } from './fixtures/session-app.js'
 
 t.test('a 503 gives the client a code and a generic message; the reason goes to the log, without the session id', async (t) => {
@@ -31,6 +31,7 @@ t.test('a cache error reaching a client carries a generic message, the reason as
   t.teardown(() => server.close())
   const app = Fastify({ logger: false })
   await app.register(redisSession, { secret: SECRET, bus: false, redis: server.url, keyPrefix: 'unavailable:' })
+  assertDecorated(app, 'cache')
   app.get('/cached', async () => app.cache.get('k'))
   t.teardown(() => app.close())
   await server.stop()
