@@ -296,14 +296,16 @@ export interface StartedApp {
  * A cluster app started the two ways a user starts one, with 2 workers on
  * free ports: `how: 'boot'` runs `bootFile` (it reads PORT and ADMIN_PORT),
  * `how: 'cli'` runs `corral start appFile` (a module whose default export
- * builds the app). Resolves once every worker is ready.
+ * builds the app). Both with round-robin scheduling where the file or the
+ * command line can say so: the tests that use it need both workers reached.
+ * Resolves once every worker is ready.
  */
 export async function startApp (t: Tap, how: 'boot' | 'cli', { bootFile, appFile, env = {} }: { bootFile?: string, appFile?: string, env?: Record<string, string> }): Promise<StartedApp> {
   const port = await freePort()
   const adminPort = await freePort()
   const proc = how === 'boot'
     ? spawnNode(bootFile as string, { env: { PORT: String(port), ADMIN_PORT: String(adminPort), ...env } })
-    : spawnNode(corralCli, { args: ['start', appFile as string, '-i', '2', '-p', String(port), '--admin-port', String(adminPort)], env })
+    : spawnNode(corralCli, { args: ['start', appFile as string, '-i', '2', '-p', String(port), '--admin-port', String(adminPort), '--scheduling', 'rr'], env })
   t.teardown(() => proc.stop())
   await proc.waitForLine((l) => l.msg === 'all workers ready', 30_000)
   return {
