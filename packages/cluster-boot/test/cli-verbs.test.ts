@@ -28,8 +28,9 @@ test('two apps at once: list and describe show both, one reloads, the other scal
     const r = await corral(['list', '--json'], env)
     const rows = JSON.parse(r.stdout) as Array<{ name: string, requests?: number, cpu?: number }>
     const webRows = rows.filter((w) => w.name === 'web')
-    return webRows.length === 2 && webRows.reduce((n, w) => n + (w.requests ?? 0), 0) >= 40 && rows
-  }, { timeout: 20_000, message: 'the requests in the workers\' stats' })
+    // every worker's first stats report (CPU is measured between two of them) has reached its primary too
+    return webRows.length === 2 && webRows.reduce((n, w) => n + (w.requests ?? 0), 0) >= 40 && rows.length === 4 && rows.every((w) => typeof w.cpu === 'number') && rows
+  }, { timeout: 20_000, message: 'the requests and the CPU in the workers\' stats' })
   t.same(listed.map((w: { name: string }) => w.name).sort(), ['jobs', 'jobs', 'web', 'web'], 'list --json: every worker of both apps')
   t.ok(listed.every((w: { cpu?: number }) => typeof w.cpu === 'number' && w.cpu >= 0), 'each with its CPU')
 
