@@ -91,8 +91,20 @@ test('the file rotates at maxSize and keeps maxFiles rotated files', async (t) =
   await get('/spam?n=400&size=100')
   await waitFor(() => existsSync(path.join(dir, 'shop.log.2')), { message: 'two rotations' })
   await get('/spam?n=400&size=100')
-  // a rotation renames the files one by one: read the directory between two
-  await waitFor(() => readdirSync(dir).length === 3, { message: 'the rotations to settle' })
+  // the primary goes on writing and rotating after the request answered, and a rotation renames the files one by one:
+  // read them once names and sizes stopped changing between two looks
+  let seen = ''
+  await waitFor(() => {
+    let now: string
+    try {
+      now = readdirSync(dir).sort().map((name) => `${name}:${statSync(path.join(dir, name)).size}`).join(',')
+    } catch {
+      return false
+    }
+    const settled = now === seen && now.split(',').length === 3
+    seen = now
+    return settled
+  }, { interval: 300, message: 'the rotations to settle' })
   t.same(readdirSync(dir).sort(), ['shop.log', 'shop.log.1', 'shop.log.2'], 'the current file and maxFiles rotated ones, no more')
   for (const name of ['shop.log.1', 'shop.log.2']) {
     const size = statSync(path.join(dir, name)).size
