@@ -1,16 +1,13 @@
 // A "host": one cluster-boot primary of the example app, with its workers,
 // bound to its own loopback address (127.0.0.x) as a separate machine would
-// be, in a process group of its own so that it can be killed whole.
+// be, in a process group of its own so that it can be killed whole (and is,
+// by @corral/test-helpers' killGroupOnExit, if the test process ends first).
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, waitFor } from '@corral/test-helpers'
+import { freePort, killGroupOnExit, waitFor } from '@corral/test-helpers'
 
 const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'dist', 'server.js')
-
-// detached groups outlive a test runner that dies: never leave one holding a port
-const groups = new Set()
-process.on('exit', () => { for (const pid of groups) { try { process.kill(-pid, 'SIGKILL') } catch {} } })
 
 export async function startHost (address, port, env = {}) {
   const adminPort = await freePort()
@@ -32,7 +29,7 @@ export async function startHost (address, port, env = {}) {
     }
   })
   proc.stderr.setEncoding('utf8').on('data', (c) => { stderr = (stderr + c).slice(-4000) })
-  groups.add(proc.pid)
+  const forget = killGroupOnExit(proc.pid)
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })))
   const waitForLine = (pred, timeout = 30_000) => waitFor(() => {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`host ${address} exited; stderr: ${stderr}`)
@@ -74,7 +71,7 @@ export async function startHost (address, port, env = {}) {
       }
       // workers left behind by a SIGKILLed primary drain on 'disconnect'; make sure
       host.killAll()
-      groups.delete(proc.pid)
+      forget()
     }
   }
   await waitForLine((l) => l.msg === 'all workers ready')

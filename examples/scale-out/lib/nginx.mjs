@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, waitFor } from '@corral/test-helpers'
+import { freePort, killGroupOnExit, waitFor } from '@corral/test-helpers'
 
 export const SHIPPED_CONF = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'nginx', 'nginx.conf')
 
@@ -49,8 +49,7 @@ export async function startNginx (upstreams) {
   let stderr = ''
   proc.stderr.setEncoding('utf8').on('data', (c) => { stderr += c })
   const exited = new Promise((resolve) => proc.on('exit', resolve))
-  const killOnExit = () => { try { process.kill(-proc.pid, 'SIGKILL') } catch {} }
-  process.on('exit', killOnExit)
+  const forget = killGroupOnExit(proc.pid)
   await waitFor(async () => {
     if (proc.exitCode !== null) throw new Error(`nginx exited: ${stderr}`)
     const res = await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null)
@@ -67,7 +66,7 @@ export async function startNginx (upstreams) {
         await exited
         clearTimeout(timer)
       }
-      process.off('exit', killOnExit)
+      forget()
       rmSync(dir, { recursive: true, force: true })
     }
   }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onExit } from 'signal-exit'
 
 /** What these helpers use of a tap test. */
 export interface Tap {
@@ -51,6 +52,19 @@ export function freePort (): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * SIGKILLs the process group `pid` leads (a child spawned with
+ * `detached: true`) if this process ends first, by exiting or by a signal
+ * (a test runner's timeout, Ctrl-C, a CI job killed): a detached group
+ * outlives its parent and would keep holding its port. Returns the function
+ * that forgets the group once it was stopped on purpose.
+ */
+export function killGroupOnExit (pid: number): () => void {
+  return onExit(() => {
+    try { process.kill(-pid, 'SIGKILL') } catch {}
+  })
+}
 
 /**
  * Collects the messages of the deprecated-option warnings (code
