@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
+import { httpUrl } from './http-url.js'
 import { processTitle } from './process-title.js'
 import { createAdmin, isLoopback } from './primary/admin.js'
 import { PRIMARY_SEALED } from './ipc/control.js'
@@ -166,13 +167,13 @@ export async function boot (options: BootOptions): Promise<BootResult> {
     modules.settled().then(() => admin.close()).catch(() => {}).then(() => capture.close()).finally(() => process.exit(code))
   })
 
-  const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-  const url = web(opts.host, opts.port)
-  const adminAddress = admin.server.address()
-  const adminUrl = opts.admin === false ? undefined : web(opts.admin.host, typeof adminAddress === 'object' && adminAddress !== null ? adminAddress.port : opts.admin.port)
+  const url = httpUrl(opts.host, opts.port)
+  // the admin server listens only once the first worker's primary modules are in: a free port (0) is not known yet
+  const adminUrl = opts.admin === false || opts.admin.port === 0 ? undefined : httpUrl(opts.admin.host, opts.admin.port)
+  const adminSaid = opts.admin === false ? 'no admin server' : adminUrl === undefined ? `admin on a free port of ${opts.admin.host}` : `admin on ${adminUrl}`
   // the one line a person starting the app reads first
   log.info({ url, adminUrl, pid: process.pid, workers: opts.workers, logs: opts.logs === false ? undefined : opts.logs.dir },
-    `starting ${name}: app on ${url}, ${adminUrl === undefined ? 'no admin server' : `admin on ${adminUrl}`}, primary pid ${process.pid}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${opts.logs === false ? '' : `, logs in ${opts.logs.dir}`}`)
+    `starting ${name}: app on ${url}, ${adminSaid}, primary pid ${process.pid}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${opts.logs === false ? '' : `, logs in ${opts.logs.dir}`}`)
   log.info({ workers: opts.workers, port: opts.port, host: opts.host, scheduling }, 'starting workers')
   if (balancer !== undefined) {
     // before the workers: a port in use fails the start here, and early connections wait for the first ready worker

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { httpUrl } from '../http-url.js'
 import { parseLogs, type LogsCommand } from './logs.js'
 
 /** Flags of `corral start` that override the config file's values. */
@@ -153,7 +154,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv = process.env):
   // --host stays accepted for reload, as before --admin-host existed
   const host = values['admin-host'] ?? values.host ?? '127.0.0.1'
   const select: Selection = {}
-  if (port !== undefined) select.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (port !== undefined) select.url = httpUrl(host, port)
   const token = values.token ?? nonEmpty(env.CORRAL_ADMIN_TOKEN)
   if (token !== undefined) select.token = token
   if (name !== undefined) select.name = name

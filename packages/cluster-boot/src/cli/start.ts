@@ -6,6 +6,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { boot } from '../boot.js'
 import { ConfigNotFoundError, InvalidOptionError } from '../errors.js'
+import { httpUrl } from '../http-url.js'
 import { resolveOptions, type AppFactory, type BootOptions, type PrimarySetup, type SchedulingOption } from '../options.js'
 import { findConfig, isConfigFile, loadConfig, type AppConfig } from './config.js'
 import { watchParent } from './parent-watch.js'
@@ -96,8 +97,6 @@ export async function start (cmd: StartCommand): Promise<void> {
   await boot(options)
 }
 
-const web = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-
 /** Once the admin server listens, the app is registered for the control verbs (and unregistered when the primary exits). */
 function registerOnListen (name: string, token: string | undefined, primary: PrimarySetup | undefined): PrimarySetup {
   return async (admin) => {
@@ -105,7 +104,7 @@ function registerOnListen (name: string, token: string | undefined, primary: Pri
       const { address, port } = admin.server.address() as AddressInfo
       // a wildcard address is reached on loopback
       const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address
-      const url = web(host, port)
+      const url = httpUrl(host, port)
       if (token !== undefined) say(`admin on ${url} (token in ${appsDir()})`)
       try {
         register({ name, pid: process.pid, admin: url, ...(token === undefined ? {} : { token }), cwd: process.cwd(), startedAt: Date.now() })
